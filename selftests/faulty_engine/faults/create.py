@@ -1,0 +1,146 @@
+"""Faults that weaken a container at birth, by rewriting the body of ``POST /containers/create``.
+
+Each rewrite is a pure function from one create body to a new one; the input is never
+modified, so tests can compare before and after.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import partial
+from typing import Any, Callable
+
+from ..rules import Rule, route
+from .arguments import argument_list, no_argument
+
+CREATE = route(r"/containers/create")
+
+# The engine's own knobs for each resource limit; zero means "no limit" to the engine.
+LIMIT_KEYS = ("Memory", "MemorySwap", "PidsLimit", "NanoCpus", "CpuQuota")
+HOST_ROOT_BIND = "/:/host:rw"
+
+
+def on_create(rewrite: Callable[[Any], Any]) -> list[Rule]:
+    return [Rule("POST", CREATE, rewrite_request=rewrite)]
+
+
+def _with_host_config(body: Any) -> tuple[dict, dict]:
+    """A deep copy of ``body`` and its HostConfig, created if the client sent none."""
+    body = copy.deepcopy(body) if isinstance(body, dict) else {}
+    host_config = body.get("HostConfig") or {}
+    body["HostConfig"] = host_config
+    return body, host_config
+
+
+def _capability_key(name: str) -> str:
+    # The engine accepts "SYS_ADMIN" and "CAP_SYS_ADMIN" alike.
+    upper = name.upper()
+    return upper[4:] if upper.startswith("CAP_") else upper
+
+
+def add_capabilities(body: Any, capabilities: list[str]) -> dict:
+    body, host_config = _with_host_config(body)
+    wanted = {_capability_key(cap) for cap in capabilities}
+    current = list(host_config.get("CapAdd") or [])
+    present = {_capability_key(cap) for cap in current}
+    host_config["CapAdd"] = current + [cap for cap in capabilities if _capability_key(cap) not in present]
+    # An explicit drop of the same capability would cancel the add.
+    if host_config.get("CapDrop"):
+        host_config["CapDrop"] = [cap for cap in host_config["CapDrop"] if _capability_key(cap) not in wanted]
+    return body
+
+
+def share_host_namespace(body: Any, mode_key: str) -> dict:
+    body, host_config = _with_host_config(body)
+    host_config[mode_key] = "host"
+    return body
+
+
+def share_host_network(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    host_config["NetworkMode"] = "host"
+    # Each of these conflicts with host networking, and create would refuse the spec.
+    host_config["PortBindings"] = {}
+    host_config["PublishAllPorts"] = False
+    host_config["Links"] = None
+    body.pop("MacAddress", None)
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig")
+    if endpoints:
+        body["NetworkingConfig"]["EndpointsConfig"] = {k: v for k, v in endpoints.items() if k == "host"}
+    return body
+
+
+def unconfine_seccomp(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    # Both "seccomp=" and the old "seccomp:" spelling; a profile left in place would compete.
+    others = [opt for opt in host_config.get("SecurityOpt") or [] if not opt.startswith("seccomp")]
+    host_config["SecurityOpt"] = others + ["seccomp=unconfined"]
+    return body
+
+
+def drop_limits(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    for key in LIMIT_KEYS:
+        host_config[key] = 0
+    return body
+
+
+def bind_host_root(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    binds = list(host_config.get("Binds") or [])
+    host_config["Binds"] = binds + ([HOST_ROOT_BIND] if HOST_ROOT_BIND not in binds else [])
+    return body
+
+
+def drop_ports(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    host_config["PortBindings"] = {}
+    host_config["PublishAllPorts"] = False
+    return body
+
+
+def _tmpfs(target: str, read_only: bool) -> dict:
+    return {"Type": "tmpfs", "Target": target, "ReadOnly": read_only}
+
+
+def volumes_to_tmpfs(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    mounts = [
+        _tmpfs(mount["Target"], bool(mount.get("ReadOnly"))) if mount.get("Type") == "volume" else mount
+        for mount in host_config.get("Mounts") or []
+    ]
+    binds = []
+    for bind in host_config.get("Binds") or []:
+        source, _, rest = bind.partition(":")
+        target, _, options = rest.partition(":")
+        # A source that is not an absolute path names a volume; an absolute one is a bind.
+        if target and not source.startswith("/"):
+            mounts.append(_tmpfs(target, "ro" in options.split(",")))
+        else:
+            binds.append(bind)
+    host_config["Mounts"] = mounts
+    host_config["Binds"] = binds
+    return body
+
+
+def unmask_proc(body: Any) -> dict:
+    body, host_config = _with_host_config(body)
+    # Empty lists, not absent keys: the engine only overrides its defaults when these are set.
+    host_config["MaskedPaths"] = []
+    host_config["ReadonlyPaths"] = []
+    return body
+
+
+def cap_add(arg: str | None) -> list[Rule]:
+    return on_create(partial(add_capabilities, capabilities=argument_list(arg, example="SYS_ADMIN,NET_ADMIN")))
+
+
+def create_fault(rewrite: Callable[[Any], dict]) -> Callable[[str | None], list[Rule]]:
+    """A fault, taking no argument, that applies ``rewrite`` to every create body."""
+
+    def fault(arg: str | None) -> list[Rule]:
+        no_argument(arg)
+        return on_create(rewrite)
+
+    return fault
+

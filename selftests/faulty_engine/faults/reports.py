@@ -1,0 +1,52 @@
+"""Faults that make the engine misreport itself, by rewriting what it answers."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..rules import Rule, route
+from .arguments import no_argument
+
+FAKE_API_VERSION = "9.99"
+FAKE_ENGINE_VERSION = "99.0.0-faulty"
+VM_RUNTIME = "kata-runtime"
+
+
+def claim_fake_version(body: Any) -> Any:
+    body = copy.deepcopy(body)
+    body["ApiVersion"] = FAKE_API_VERSION
+    body["Version"] = FAKE_ENGINE_VERSION
+    for component in body.get("Components") or []:
+        if component.get("Name") == "Engine":
+            component["Version"] = FAKE_ENGINE_VERSION
+            if isinstance(component.get("Details"), dict):
+                component["Details"]["ApiVersion"] = FAKE_API_VERSION
+    return body
+
+
+def claim_vm_runtime_in_info(body: Any) -> Any:
+    body = copy.deepcopy(body)
+    body["DefaultRuntime"] = VM_RUNTIME
+    body["Runtimes"] = {**(body.get("Runtimes") or {}), VM_RUNTIME: {"path": VM_RUNTIME}}
+    return body
+
+
+def claim_vm_runtime_in_inspect(body: Any) -> Any:
+    body = copy.deepcopy(body)
+    body["HostConfig"] = {**(body.get("HostConfig") or {}), "Runtime": VM_RUNTIME}
+    return body
+
+
+def lie_version(arg: str | None) -> list[Rule]:
+    # The Api-Version response header is left alone: the lie is in the body only.
+    no_argument(arg)
+    return [Rule("GET", route(r"/version"), rewrite_response=claim_fake_version)]
+
+
+def vm_runtime(arg: str | None) -> list[Rule]:
+    no_argument(arg)
+    return [
+        Rule("GET", route(r"/info"), rewrite_response=claim_vm_runtime_in_info),
+        Rule("GET", route(r"/containers/[^/]+/json"), rewrite_response=claim_vm_runtime_in_inspect),
+    ]

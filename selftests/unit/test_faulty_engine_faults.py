@@ -1,0 +1,221 @@
+"""Each fault of the faulty engine visibly changes what a container or the API shows.
+
+Every test runs the same thing twice, through a proxy without the fault (the baseline)
+and through one with it, and asserts that the baseline is the real engine's normal
+behaviour and the faulted run is the weakened one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import closing
+
+import docker
+import pytest
+
+from fixtures.waiting import wait_until
+from selftests.faulty_engine.faults.reports import FAKE_API_VERSION, VM_RUNTIME
+from selftests.faulty_engine.selftest_fixtures import (  # noqa: F401 - fixtures used by name
+    case,
+    docker_cli,
+    engine_url,
+    faulty_engine,
+    host_image,
+    real_engine,
+)
+
+pytestmark = pytest.mark.engine
+
+SYS_ADMIN_BIT = 21
+
+
+def run(engine, case, image, *command, flags=()):
+    return docker_cli(engine, "run", "--rm", *case.label_flags, *flags, image, *command)
+
+
+def status_field(status_text: str, name: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in status_text.splitlines() if line.startswith(name + ":"))
+
+
+@pytest.mark.parametrize(
+    "fault,namespace,flags",
+    [
+        ("pid-host", "pid", ()),
+        # A published port would conflict with host networking; the fault must drop it.
+        ("net-host", "net", ("-p", "127.0.0.1::8080")),
+        ("uts-host", "uts", ()),
+        ("ipc-host", "ipc", ()),
+    ],
+)
+def test_namespace_faults_share_the_hosts_namespace(faulty_engine, host_image, case, fault, namespace, flags):
+    host_namespace = os.readlink(f"/proc/self/ns/{namespace}")
+    probe = ("readlink", f"/proc/self/ns/{namespace}")
+    baseline = run(faulty_engine(), case, host_image, *probe, flags=flags)
+    faulted = run(faulty_engine(fault), case, host_image, *probe, flags=flags)
+    assert baseline.returncode == 0 and faulted.returncode == 0, (baseline.stderr, faulted.stderr)
+    assert baseline.stdout.strip() != host_namespace
+    assert faulted.stdout.strip() == host_namespace
+
+
+def test_cap_add_grants_the_capability(faulty_engine, host_image, case):
+    probe = ("cat", "/proc/self/status")
+    baseline = int(status_field(run(faulty_engine(), case, host_image, *probe).stdout, "CapEff"), 16)
+    faulted = int(status_field(run(faulty_engine("cap-add=SYS_ADMIN"), case, host_image, *probe).stdout, "CapEff"), 16)
+    assert not baseline & (1 << SYS_ADMIN_BIT)
+    assert faulted & (1 << SYS_ADMIN_BIT)
+
+
+def test_seccomp_unconfined_turns_the_filter_off(faulty_engine, host_image, case):
+    probe = ("cat", "/proc/self/status")
+    assert status_field(run(faulty_engine(), case, host_image, *probe).stdout, "Seccomp") == "2"
+    assert status_field(run(faulty_engine("seccomp-unconfined"), case, host_image, *probe).stdout, "Seccomp") == "0"
+
+
+def test_unmask_proc_exposes_masked_and_read_only_proc_paths(faulty_engine, host_image, case):
+    probe = ("sh", "-c", "cat /proc/timer_list; echo '--- mounts'; cat /proc/mounts")
+    baseline = run(faulty_engine(), case, host_image, *probe).stdout
+    faulted = run(faulty_engine("unmask-proc"), case, host_image, *probe).stdout
+    baseline_timers, baseline_mounts = baseline.split("--- mounts\n")
+    faulted_timers, faulted_mounts = faulted.split("--- mounts\n")
+    assert baseline_timers == "" and faulted_timers != ""
+    assert " /proc/sys proc ro," in baseline_mounts
+    assert " /proc/sys " not in faulted_mounts
+
+
+def test_drop_limits_removes_memory_pids_and_cpu_limits(faulty_engine, host_image, case):
+    flags = ("--memory", "64m", "--pids-limit", "64", "--cpus", "0.5")
+    probe = ("cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/pids/pids.max",
+             "/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    baseline = run(faulty_engine(), case, host_image, *probe, flags=flags)
+    faulted = run(faulty_engine("drop-limits"), case, host_image, *probe, flags=flags)
+    assert baseline.stdout.split() == ["67108864", "64", "50000"], baseline.stderr
+    memory, pids, quota = faulted.stdout.split()
+    assert int(memory) > 1 << 40 and pids == "max" and quota == "-1"
+
+
+def test_bind_root_exposes_the_host_filesystem(faulty_engine, host_image, case, tmp_path):
+    marker = tmp_path / "marker"
+    marker.write_text(case.id)
+    probe = ("cat", f"/host{marker}")
+    assert run(faulty_engine(), case, host_image, *probe).returncode != 0
+    assert run(faulty_engine("bind-root"), case, host_image, *probe).stdout == case.id
+
+
+def test_drop_ports_silently_drops_a_port_mapping(faulty_engine, host_image, case):
+    def published_ports(engine) -> str:
+        started = docker_cli(engine, "run", "-d", *case.label_flags, "-p", "127.0.0.1::8080", host_image, "sleep", "300")
+        assert started.returncode == 0, started.stderr
+        return docker_cli(engine, "port", started.stdout.strip()).stdout
+
+    assert published_ports(faulty_engine()).startswith("8080/tcp -> 127.0.0.1:")
+    assert published_ports(faulty_engine("drop-ports")) == ""
+
+
+@pytest.mark.parametrize("form", ["-v", "--mount"])
+def test_volume_to_tmpfs_loses_the_volumes_data(faulty_engine, real_engine, host_image, case, form):
+    volume = real_engine.volumes.create(case.name("volume"), labels=case.labels)
+    case.remove_later(lambda: real_engine.api.remove_volume(volume.name, force=True))
+    flags = ("-v", f"{volume.name}:/data") if form == "-v" else ("--mount", f"type=volume,src={volume.name},dst=/data")
+
+    def write_then_read(engine) -> tuple[str, str]:
+        wrote = run(engine, case, host_image, "sh", "-c", "echo kept > /data/file; cat /proc/mounts", flags=flags)
+        assert wrote.returncode == 0, wrote.stderr
+        data_mount = next(line for line in wrote.stdout.splitlines() if line.split()[1] == "/data")
+        return data_mount.split()[2], run(engine, case, host_image, "cat", "/data/file", flags=flags).stdout
+
+    assert write_then_read(faulty_engine("volume-to-tmpfs")) == ("tmpfs", "")
+    fs_type, read_back = write_then_read(faulty_engine())
+    assert fs_type != "tmpfs" and read_back == "kept\n"
+
+
+def test_delay_start_delays_the_start_call(faulty_engine, host_image, case):
+    def start_seconds(engine) -> float:
+        client = docker.DockerClient(base_url=engine.url, version="auto", timeout=60)
+        with closing(client):
+            container = client.containers.create(host_image, ["true"], labels=case.labels)
+            began = time.monotonic()
+            container.start()
+            return time.monotonic() - began
+
+    baseline = start_seconds(faulty_engine())
+    faulted = start_seconds(faulty_engine("delay-start=1"))
+    assert faulted >= 1.0
+    assert faulted - baseline >= 0.5, f"baseline {baseline:.2f} s, with the fault {faulted:.2f} s"
+
+
+def test_stop_is_kill_skips_sigterm(faulty_engine, real_engine, host_image, case):
+    # The shell exits 0 on SIGTERM; only a SIGKILL gives 137.
+    script = "trap 'exit 0' TERM; echo ready; sleep 300 & wait"
+
+    def stop_exit_code(engine) -> tuple[int, float]:
+        container = real_engine.containers.run(host_image, ["sh", "-c", script], detach=True, labels=case.labels)
+        wait_until(lambda: b"ready" in container.logs(), timeout=30, what="the TERM trap to be set")
+        began = time.monotonic()
+        stopped = docker_cli(engine, "stop", "-t", "30", container.id)
+        assert stopped.returncode == 0, stopped.stderr
+        container.reload()
+        again = docker_cli(engine, "stop", container.id)
+        assert again.returncode == 0, f"a second stop must succeed as on a real engine: {again.stderr}"
+        return container.attrs["State"]["ExitCode"], time.monotonic() - began
+
+    assert stop_exit_code(faulty_engine())[0] == 0
+    exit_code, seconds = stop_exit_code(faulty_engine("stop-is-kill"))
+    assert exit_code == 137 and seconds < 30
+
+
+def test_lie_version_lies_in_the_body_but_not_in_the_header(faulty_engine, real_engine):
+    engine = faulty_engine("lie-version")
+    real_api = real_engine.version()["ApiVersion"]
+    with closing(docker.DockerClient(base_url=engine.url, version=real_api, timeout=30)) as client:
+        response = client.api.get(client.api.base_url + "/version")
+    assert response.status_code == 200
+    assert response.json()["ApiVersion"] == FAKE_API_VERSION
+    assert response.json()["Version"] != real_engine.version()["Version"]
+    assert response.headers["Api-Version"] == real_api
+    cli = docker_cli(engine, "version", "--format", "{{.Server.APIVersion}}")
+    assert cli.stdout.strip() == FAKE_API_VERSION, cli.stderr
+
+
+def test_vm_runtime_reports_a_vm_runtime(faulty_engine, real_engine, host_image, case):
+    engine = faulty_engine("vm-runtime")
+    # The engine records the runtime on the first start.
+    container = real_engine.containers.run(host_image, ["true"], detach=True, labels=case.labels).id
+    real_engine.api.wait(container, timeout=30)
+    assert real_engine.info()["DefaultRuntime"] != VM_RUNTIME
+    assert docker_cli(engine, "info", "--format", "{{.DefaultRuntime}}").stdout.strip() == VM_RUNTIME
+    assert real_engine.api.inspect_container(container)["HostConfig"]["Runtime"] != VM_RUNTIME
+    assert docker_cli(engine, "inspect", "-f", "{{.HostConfig.Runtime}}", container).stdout.strip() == VM_RUNTIME
+
+
+@pytest.mark.parametrize("kind", ["container", "volume", "network", "image"])
+def test_fake_remove_claims_success_and_keeps_the_object(faulty_engine, real_engine, host_image, case, kind):
+    if kind == "container":
+        name = real_engine.api.create_container(host_image, ["true"], labels=case.labels)["Id"]
+        remove, still_there = ("rm", name), lambda: real_engine.containers.get(name)
+    elif kind == "volume":
+        name = real_engine.volumes.create(case.name("volume"), labels=case.labels).name
+        case.remove_later(lambda: real_engine.api.remove_volume(name, force=True))
+        remove, still_there = ("volume", "rm", name), lambda: real_engine.volumes.get(name)
+    elif kind == "network":
+        name = real_engine.networks.create(case.name("network"), labels=case.labels).id
+        case.remove_later(lambda: real_engine.api.remove_network(name))
+        remove, still_there = ("network", "rm", name), lambda: real_engine.networks.get(name)
+    else:
+        name = f"conformance-selftest/faulty-engine-alias:{case.id}"
+        real_engine.images.get(host_image).tag(name)
+        case.remove_later(lambda: real_engine.images.remove(name))
+        remove, still_there = ("rmi", name), lambda: real_engine.images.get(name)
+    removed = docker_cli(faulty_engine(f"fake-remove={kind}"), *remove)
+    assert removed.returncode == 0, removed.stderr
+    assert still_there() is not None
+
+
+def test_several_faults_apply_together(faulty_engine, host_image, case):
+    engine = faulty_engine("pid-host", "uts-host", "seccomp-unconfined")
+    probe = ("sh", "-c", "readlink /proc/self/ns/pid /proc/self/ns/uts; cat /proc/self/status")
+    out = run(engine, case, host_image, *probe)
+    pid_namespace, uts_namespace = out.stdout.splitlines()[:2]
+    assert pid_namespace == os.readlink("/proc/self/ns/pid")
+    assert uts_namespace == os.readlink("/proc/self/ns/uts")
+    assert status_field(out.stdout, "Seccomp") == "0"
