@@ -1,8 +1,8 @@
 """Pytest fixtures for the faulty engine's own end-to-end self-tests.
 
-Self-contained for now (the engine at DOCKER_HOST or the default socket, skipped if it
-does not answer); the project's engine fixture can replace ``engine_url`` later. Every
-resource made here carries ``conformance.selftest.*`` labels and is removed by its id.
+The engine comes from the self-tests' ``real_client`` (selftests/conftest.py): the user's
+engine, or a sandbox engine when none answers. Every resource made here carries
+``conformance.selftest.*`` labels and is removed by its id.
 """
 
 from __future__ import annotations
@@ -28,34 +28,17 @@ CLI_TIMEOUT = 120
 
 
 @pytest.fixture(scope="session")
-def engine_url() -> str:
-    url = default_upstream()
-    try:
-        with closing(docker.DockerClient(base_url=url, timeout=5)) as client:
-            client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine to proxy"
-        pytest.skip(f"no Docker engine answers at {url}: {exc}")
-    return url
-
-
-@pytest.fixture(scope="session")
-def real_engine(engine_url: str) -> Iterator[docker.DockerClient]:
-    with closing(docker.DockerClient(base_url=engine_url, version="auto", timeout=60)) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def host_image(real_engine: docker.DockerClient) -> Iterator[str]:
+def host_image(real_client: docker.DockerClient) -> Iterator[str]:
     """The tag of a small image of host binaries (sh, cat, readlink, sleep, ls, hostname, true)."""
     tag = f"conformance-selftest/faulty-engine-host:{uuid.uuid4().hex[:12]}"
     repository, _, version = tag.partition(":")
     labels = [f"LABEL {key}={value}" for key, value in OWNER.items()]
-    real_engine.api.import_image_from_data(
+    real_client.api.import_image_from_data(
         rootfs_tar(image_files()), repository=repository, tag=version, changes=['CMD ["/bin/sh"]', *labels]
     )
-    image_id = real_engine.images.get(tag).id
+    image_id = real_client.images.get(tag).id
     yield tag
-    real_engine.images.remove(image_id, force=True)
+    real_client.images.remove(image_id, force=True)
 
 
 @dataclass
@@ -87,8 +70,8 @@ class Case:
 
 
 @pytest.fixture
-def case(real_engine: docker.DockerClient) -> Iterator[Case]:
-    made = Case(real_engine)
+def case(real_client: docker.DockerClient) -> Iterator[Case]:
+    made = Case(real_client)
     yield made
     for remover in reversed(made.removers):
         try:
@@ -96,23 +79,7 @@ def case(real_engine: docker.DockerClient) -> Iterator[Case]:
         except NotFound:
             pass  # the test removed it itself
     for container_id in made.containers_made():
-        real_engine.api.remove_container(container_id, force=True, v=True)
-
-
-@pytest.fixture
-def faulty_engine(engine_url: str, tmp_path) -> Iterator[Callable[..., FaultyEngine]]:
-    """``faulty_engine("pid-host", ...)`` starts a proxy with those faults; all stop after the test."""
-    started: list[FaultyEngine] = []
-
-    def start(*faults: str) -> FaultyEngine:
-        log_path = str(tmp_path / f"faulty-engine-{len(started)}.log")
-        engine = FaultyEngine(faults, upstream=engine_url, log_path=log_path).start()
-        started.append(engine)
-        return engine
-
-    yield start
-    for engine in started:
-        engine.stop()
+        real_client.api.remove_container(container_id, force=True, v=True)
 
 
 def docker_cli(engine: FaultyEngine, *args: str, input: str | None = None,

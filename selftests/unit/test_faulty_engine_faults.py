@@ -19,10 +19,7 @@ from selftests.faulty_engine.faults.reports import FAKE_API_VERSION, VM_RUNTIME
 from selftests.faulty_engine.selftest_fixtures import (  # noqa: F401 - fixtures used by name
     case,
     docker_cli,
-    engine_url,
-    faulty_engine,
     host_image,
-    real_engine,
 )
 
 pytestmark = pytest.mark.engine
@@ -113,9 +110,9 @@ def test_drop_ports_silently_drops_a_port_mapping(faulty_engine, host_image, cas
 
 
 @pytest.mark.parametrize("form", ["-v", "--mount"])
-def test_volume_to_tmpfs_loses_the_volumes_data(faulty_engine, real_engine, host_image, case, form):
-    volume = real_engine.volumes.create(case.name("volume"), labels=case.labels)
-    case.remove_later(lambda: real_engine.api.remove_volume(volume.name, force=True))
+def test_volume_to_tmpfs_loses_the_volumes_data(faulty_engine, real_client, host_image, case, form):
+    volume = real_client.volumes.create(case.name("volume"), labels=case.labels)
+    case.remove_later(lambda: real_client.api.remove_volume(volume.name, force=True))
     flags = ("-v", f"{volume.name}:/data") if form == "-v" else ("--mount", f"type=volume,src={volume.name},dst=/data")
 
     def write_then_read(engine) -> tuple[str, str]:
@@ -144,12 +141,12 @@ def test_delay_start_delays_the_start_call(faulty_engine, host_image, case):
     assert faulted - baseline >= 0.5, f"baseline {baseline:.2f} s, with the fault {faulted:.2f} s"
 
 
-def test_stop_is_kill_skips_sigterm(faulty_engine, real_engine, host_image, case):
+def test_stop_is_kill_skips_sigterm(faulty_engine, real_client, host_image, case):
     # The shell exits 0 on SIGTERM; only a SIGKILL gives 137.
     script = "trap 'exit 0' TERM; echo ready; sleep 300 & wait"
 
     def stop_exit_code(engine) -> tuple[int, float]:
-        container = real_engine.containers.run(host_image, ["sh", "-c", script], detach=True, labels=case.labels)
+        container = real_client.containers.run(host_image, ["sh", "-c", script], detach=True, labels=case.labels)
         wait_until(lambda: b"ready" in container.logs(), timeout=30, what="the TERM trap to be set")
         began = time.monotonic()
         stopped = docker_cli(engine, "stop", "-t", "30", container.id)
@@ -164,48 +161,48 @@ def test_stop_is_kill_skips_sigterm(faulty_engine, real_engine, host_image, case
     assert exit_code == 137 and seconds < 30
 
 
-def test_lie_version_lies_in_the_body_but_not_in_the_header(faulty_engine, real_engine):
+def test_lie_version_lies_in_the_body_but_not_in_the_header(faulty_engine, real_client):
     engine = faulty_engine("lie-version")
-    real_api = real_engine.version()["ApiVersion"]
+    real_api = real_client.version()["ApiVersion"]
     with closing(docker.DockerClient(base_url=engine.url, version=real_api, timeout=30)) as client:
         response = client.api.get(client.api.base_url + "/version")
     assert response.status_code == 200
     assert response.json()["ApiVersion"] == FAKE_API_VERSION
-    assert response.json()["Version"] != real_engine.version()["Version"]
+    assert response.json()["Version"] != real_client.version()["Version"]
     assert response.headers["Api-Version"] == real_api
     cli = docker_cli(engine, "version", "--format", "{{.Server.APIVersion}}")
     assert cli.stdout.strip() == FAKE_API_VERSION, cli.stderr
 
 
-def test_vm_runtime_reports_a_vm_runtime(faulty_engine, real_engine, host_image, case):
+def test_vm_runtime_reports_a_vm_runtime(faulty_engine, real_client, host_image, case):
     engine = faulty_engine("vm-runtime")
     # The engine records the runtime on the first start.
-    container = real_engine.containers.run(host_image, ["true"], detach=True, labels=case.labels).id
-    real_engine.api.wait(container, timeout=30)
-    assert real_engine.info()["DefaultRuntime"] != VM_RUNTIME
+    container = real_client.containers.run(host_image, ["true"], detach=True, labels=case.labels).id
+    real_client.api.wait(container, timeout=30)
+    assert real_client.info()["DefaultRuntime"] != VM_RUNTIME
     assert docker_cli(engine, "info", "--format", "{{.DefaultRuntime}}").stdout.strip() == VM_RUNTIME
-    assert real_engine.api.inspect_container(container)["HostConfig"]["Runtime"] != VM_RUNTIME
+    assert real_client.api.inspect_container(container)["HostConfig"]["Runtime"] != VM_RUNTIME
     assert docker_cli(engine, "inspect", "-f", "{{.HostConfig.Runtime}}", container).stdout.strip() == VM_RUNTIME
 
 
 @pytest.mark.parametrize("kind", ["container", "volume", "network", "image"])
-def test_fake_remove_claims_success_and_keeps_the_object(faulty_engine, real_engine, host_image, case, kind):
+def test_fake_remove_claims_success_and_keeps_the_object(faulty_engine, real_client, host_image, case, kind):
     if kind == "container":
-        name = real_engine.api.create_container(host_image, ["true"], labels=case.labels)["Id"]
-        remove, still_there = ("rm", name), lambda: real_engine.containers.get(name)
+        name = real_client.api.create_container(host_image, ["true"], labels=case.labels)["Id"]
+        remove, still_there = ("rm", name), lambda: real_client.containers.get(name)
     elif kind == "volume":
-        name = real_engine.volumes.create(case.name("volume"), labels=case.labels).name
-        case.remove_later(lambda: real_engine.api.remove_volume(name, force=True))
-        remove, still_there = ("volume", "rm", name), lambda: real_engine.volumes.get(name)
+        name = real_client.volumes.create(case.name("volume"), labels=case.labels).name
+        case.remove_later(lambda: real_client.api.remove_volume(name, force=True))
+        remove, still_there = ("volume", "rm", name), lambda: real_client.volumes.get(name)
     elif kind == "network":
-        name = real_engine.networks.create(case.name("network"), labels=case.labels).id
-        case.remove_later(lambda: real_engine.api.remove_network(name))
-        remove, still_there = ("network", "rm", name), lambda: real_engine.networks.get(name)
+        name = real_client.networks.create(case.name("network"), labels=case.labels).id
+        case.remove_later(lambda: real_client.api.remove_network(name))
+        remove, still_there = ("network", "rm", name), lambda: real_client.networks.get(name)
     else:
         name = f"conformance-selftest/faulty-engine-alias:{case.id}"
-        real_engine.images.get(host_image).tag(name)
-        case.remove_later(lambda: real_engine.images.remove(name))
-        remove, still_there = ("rmi", name), lambda: real_engine.images.get(name)
+        real_client.images.get(host_image).tag(name)
+        case.remove_later(lambda: real_client.images.remove(name))
+        remove, still_there = ("rmi", name), lambda: real_client.images.get(name)
     removed = docker_cli(faulty_engine(f"fake-remove={kind}"), *remove)
     assert removed.returncode == 0, removed.stderr
     assert still_there() is not None

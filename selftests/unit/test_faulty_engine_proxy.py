@@ -26,10 +26,7 @@ from selftests.faulty_engine.selftest_fixtures import (  # noqa: F401 - fixtures
     CASE_KEY,
     case,
     docker_cli,
-    engine_url,
-    faulty_engine,
     host_image,
-    real_engine,
 )
 from selftests.faulty_engine.wire import Head
 
@@ -66,21 +63,21 @@ def demultiplex(stream: bytes) -> dict[int, bytes]:
     return out
 
 
-def test_sdk_ping_and_version_match_the_real_engine(faulty_engine, real_engine):
+def test_sdk_ping_and_version_match_the_real_engine(faulty_engine, real_client):
     engine = faulty_engine()
     with closing(docker.DockerClient(base_url=engine.url, version="auto", timeout=30)) as client:
         assert client.ping() is True
-        assert client.version()["ApiVersion"] == real_engine.version()["ApiVersion"]
-        assert client.info()["ID"] == real_engine.info()["ID"]
+        assert client.version()["ApiVersion"] == real_client.version()["ApiVersion"]
+        assert client.info()["ID"] == real_client.info()["ID"]
 
 
-def test_cli_negotiates_the_engines_api_version(faulty_engine, real_engine):
+def test_cli_negotiates_the_engines_api_version(faulty_engine, real_client):
     result = docker_cli(faulty_engine(), "version", "--format", "{{.Server.APIVersion}}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == real_engine.version()["ApiVersion"]
+    assert result.stdout.strip() == real_client.version()["ApiVersion"]
 
 
-def test_cli_run_streams_stdout_and_stderr_and_removes(faulty_engine, host_image, case, real_engine):
+def test_cli_run_streams_stdout_and_stderr_and_removes(faulty_engine, host_image, case, real_client):
     result = docker_cli(faulty_engine(), "run", "--rm", *case.label_flags, host_image,
                         "sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3")
     assert (result.returncode, result.stdout, result.stderr) == (3, "to-stdout\n", "to-stderr\n")
@@ -125,7 +122,7 @@ def test_cli_cp_streams_archives_both_ways(faulty_engine, host_image, case, tmp_
     assert (tmp_path / "back").read_bytes() == (tmp_path / "payload").read_bytes()
 
 
-def test_sdk_exec_and_attach_streams(faulty_engine, real_engine, host_image, case):
+def test_sdk_exec_and_attach_streams(faulty_engine, real_client, host_image, case):
     engine = faulty_engine()
     with closing(docker.DockerClient(base_url=engine.url, version="auto", timeout=STREAM_TIMEOUT)) as client:
         container = client.containers.run(host_image, ["sleep", "300"], detach=True, labels=case.labels)
@@ -138,24 +135,24 @@ def test_sdk_exec_and_attach_streams(faulty_engine, real_engine, host_image, cas
 
 
 @pytest.mark.parametrize("upgrade", [True, False], ids=["101-upgrade", "plain-200"])
-def test_raw_attach_hijack(faulty_engine, real_engine, host_image, case, upgrade):
+def test_raw_attach_hijack(faulty_engine, real_client, host_image, case, upgrade):
     engine = faulty_engine()
-    container = real_engine.api.create_container(
+    container = real_client.api.create_container(
         host_image, ["sh", "-c", "echo attach-out; echo attach-err >&2"], labels=case.labels)["Id"]
     headers = "Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else ""
     request = (f"POST /v1.41/containers/{container}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
                f"Host: docker\r\n{headers}Content-Length: 0\r\n\r\n").encode()
-    head, stream = raw_exchange(engine.url, request, after_head=lambda: real_engine.api.start(container))
+    head, stream = raw_exchange(engine.url, request, after_head=lambda: real_client.api.start(container))
     assert head.status == (101 if upgrade else 200)
     assert head.get("Content-Type") == "application/vnd.docker.raw-stream"
     assert demultiplex(stream) == {1: b"attach-out\n", 2: b"attach-err\n"}
 
 
 @pytest.mark.parametrize("upgrade", [True, False], ids=["101-upgrade", "plain-200"])
-def test_raw_exec_start_hijack(faulty_engine, real_engine, host_image, case, upgrade):
+def test_raw_exec_start_hijack(faulty_engine, real_client, host_image, case, upgrade):
     engine = faulty_engine()
-    container = real_engine.containers.run(host_image, ["sleep", "300"], detach=True, labels=case.labels)
-    exec_id = real_engine.api.exec_create(container.id, ["sh", "-c", "echo exec-out; echo exec-err >&2"])["Id"]
+    container = real_client.containers.run(host_image, ["sleep", "300"], detach=True, labels=case.labels)
+    exec_id = real_client.api.exec_create(container.id, ["sh", "-c", "echo exec-out; echo exec-err >&2"])["Id"]
     body = b'{"Detach": false, "Tty": false}'
     headers = "Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else ""
     request = (f"POST /v1.41/exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\n{headers}"
@@ -166,21 +163,21 @@ def test_raw_exec_start_hijack(faulty_engine, real_engine, host_image, case, upg
 
 
 @pytest.mark.timeout(STREAM_TIMEOUT)
-def test_events_stream_live(faulty_engine, real_engine, host_image, case):
+def test_events_stream_live(faulty_engine, real_client, host_image, case):
     engine = faulty_engine()
     with closing(docker.DockerClient(base_url=engine.url, version="auto")) as client:
         since = int(time.time()) - 1
         events = client.events(since=since, decode=True,
                                filters={"type": "container", "label": f"{CASE_KEY}={case.id}"})
         try:
-            real_engine.api.create_container(host_image, ["true"], labels=case.labels)
+            real_client.api.create_container(host_image, ["true"], labels=case.labels)
             first = next(events)
         finally:
             events.close()
     assert (first["Type"], first["Action"]) == ("container", "create")
 
 
-def test_cli_build_save_and_load_stream_request_bodies(faulty_engine, real_engine, host_image, case, tmp_path):
+def test_cli_build_save_and_load_stream_request_bodies(faulty_engine, real_client, host_image, case, tmp_path):
     engine = faulty_engine()
     context = tmp_path / "context"
     context.mkdir()
@@ -191,17 +188,17 @@ def test_cli_build_save_and_load_stream_request_bodies(faulty_engine, real_engin
     built = docker_cli(engine, "build", "-q", "-t", tag, *case.label_flags, str(context),
                        env={"DOCKER_BUILDKIT": "0"})
     assert built.returncode == 0, built.stderr
-    image_id = real_engine.images.get(tag).id
-    case.remove_later(lambda: real_engine.images.remove(image_id, force=True))
+    image_id = real_client.images.get(tag).id
+    case.remove_later(lambda: real_client.images.remove(image_id, force=True))
     assert image_id == built.stdout.strip()
 
     archive = tmp_path / "image.tar"
     saved = docker_cli(engine, "save", "-o", str(archive), tag)
     assert saved.returncode == 0, saved.stderr
-    real_engine.images.remove(image_id, force=True)
+    real_client.images.remove(image_id, force=True)
     loaded = docker_cli(engine, "load", "-i", str(archive))
     assert loaded.returncode == 0, loaded.stderr
-    assert real_engine.images.get(tag).id == image_id
+    assert real_client.images.get(tag).id == image_id
 
 
 def test_access_log_has_a_line_per_call_and_no_credentials(faulty_engine, tmp_path):
@@ -221,8 +218,8 @@ def test_access_log_has_a_line_per_call_and_no_credentials(faulty_engine, tmp_pa
     assert secret not in log_text and "fromImage" not in log_text
 
 
-def test_stop_closes_and_removes_the_socket(engine_url):
-    engine = FaultyEngine(upstream=engine_url).start()
+def test_stop_closes_and_removes_the_socket(real_engine):
+    engine = FaultyEngine(upstream=real_engine.url).start()
     socket_path = engine.socket_path
     assert os.path.exists(socket_path)
     engine.stop()
@@ -239,9 +236,9 @@ def test_an_unreachable_engine_is_a_502_not_a_hang(tmp_path):
     assert b"upstream unreachable" in body
 
 
-def test_stop_ends_open_streams(faulty_engine, real_engine, host_image, case):
+def test_stop_ends_open_streams(faulty_engine, real_client, host_image, case):
     engine = faulty_engine()
-    container = real_engine.containers.run(host_image, ["sleep", "300"], detach=True, labels=case.labels)
+    container = real_client.containers.run(host_image, ["sleep", "300"], detach=True, labels=case.labels)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(STREAM_TIMEOUT)
         sock.connect(engine.socket_path)
@@ -252,20 +249,20 @@ def test_stop_ends_open_streams(faulty_engine, real_engine, host_image, case):
         assert sock.recv(1 << 16) == b""
 
 
-def test_a_bad_fault_or_listen_path_fails_at_once(engine_url, tmp_path):
+def test_a_bad_fault_or_listen_path_fails_at_once(real_engine, tmp_path):
     with pytest.raises(FaultSpecError):
-        FaultyEngine(["no-such-fault"], upstream=engine_url)
-    unusable = FaultyEngine(upstream=engine_url, listen=f"unix://{tmp_path}/missing-dir/x.sock")
+        FaultyEngine(["no-such-fault"], upstream=real_engine.url)
+    unusable = FaultyEngine(upstream=real_engine.url, listen=f"unix://{tmp_path}/missing-dir/x.sock")
     with pytest.raises(RuntimeError, match="did not start"):
         unusable.start()
 
 
-def test_command_line_serves_until_sigterm(engine_url, tmp_path):
+def test_command_line_serves_until_sigterm(real_engine, tmp_path):
     socket_path = tmp_path / "cli.sock"
     log = tmp_path / "cli.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "selftests.faulty_engine", "--listen", f"unix://{socket_path}",
-         "--upstream", engine_url, "--fault", "vm-runtime", "--log", str(log)],
+         "--upstream", real_engine.url, "--fault", "vm-runtime", "--log", str(log)],
         cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -1,0 +1,41 @@
+"""Negative controls: a weakened engine or setting on which named checks must fail.
+
+A control runs chosen suite tests against the faulty engine (or with a weakening option)
+and passes only if exactly the expected tests fail, each with a message naming what
+leaked. A check that still passes on its control is a check that cannot fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    select: tuple[str, ...]  # suite paths or node ids to run
+    expect: dict[str, str]  # node id fragment -> fragment of its failure message
+    faults: tuple[str, ...] = ()  # faulty-engine faults; none means the real engine
+    args: tuple[str, ...] = ()  # extra suite options (a weakened setting)
+    fakes_removal: bool = False  # the control leaves objects behind on purpose
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def unexpected(run, control: Control) -> list[str]:
+    """Everything about the run's failures that differs from the control's expectation."""
+    failing = {n: t["message"] for n, t in run.tests().items() if t["outcome"] in ("failed", "error")}
+    problems = []
+    for fragment, message_part in control.expect.items():
+        hits = [n for n in failing if fragment in n]
+        if not hits:
+            problems.append(f"expected {fragment} to fail; it did not")
+        for nodeid in hits:
+            if message_part.lower() not in failing[nodeid].lower():
+                problems.append(f"{nodeid} failed with {failing[nodeid]!r}, not naming {message_part!r}")
+    extra = [n for n in failing if not any(f in n for f in control.expect)]
+    problems += [f"{n} failed too: {failing[n]}" for n in extra]
+    if not run.tests():
+        problems.append("no test ran")
+    return problems

@@ -1,0 +1,42 @@
+"""Negative controls of ENG-1, ENG-2, LW-1 and ALP-1."""
+
+from __future__ import annotations
+
+import pytest
+
+from selftests.conftest import leftovers, remove_run
+from selftests.controls.negative import Control, unexpected
+
+ENGINE = "suites/engine"
+CONTROLS = [
+    Control("ENG-1-daemon-lies-in-version", faults=("lie-version",), select=(f"{ENGINE}/test_rest_api.py",),
+            expect={"test_version_agrees_with_negotiation[ENG-1]": "claims ApiVersion '9.99'"}),
+    Control("ENG-2-remove-lies", faults=("fake-remove=container,volume,network,image",),
+            select=(f"{ENGINE}/test_object_management.py",), fakes_removal=True,
+            expect={f"test_object_lifecycle[ENG-2-{kind}]": "still listed after remove"
+                    for kind in ("container", "image", "network", "volume")}),
+    Control("LW-1-vm-runtime", faults=("vm-runtime",), select=("suites/lightweight/test_shared_kernel.py",),
+            expect={"test_runtime_is_not_a_vm[LW-1]": "kata-runtime"}),
+    Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),
+            select=("suites/alpine/test_alpine_base.py::test_alpine_image",
+                    "suites/alpine/test_alpine_base.py::test_alpine_config_cmd_is_sh"),
+            expect={"[ALP-1-size]": "MB uncompressed", "[ALP-1-release]": "alpine-release",
+                    "[ALP-1-musl]": "glibc", "[ALP-1-busybox-sh]": "not busybox",
+                    "[ALP-1-apk-info]": "apk info", "[ALP-1-apk-verify]": "apk verify",
+                    "test_alpine_config_cmd_is_sh": "not ['/bin/sh']"}),
+]
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=str)
+def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real_client):
+    engine = faulty_engine(*control.faults).url if control.faults else None
+    run = suite(*control.select, *control.args, engine=engine)
+    try:
+        problems = unexpected(run, control)
+        assert not problems, "\n".join(problems) + "\n" + run.describe()
+    finally:
+        if run.summary and control.fakes_removal:
+            remove_run(real_client, run.summary["run"]["id"])
+    if run.summary and not control.fakes_removal:
+        assert leftovers(real_client, run.summary["run"]["id"]) == \
+            {"containers": [], "images": [], "volumes": [], "networks": []}

@@ -1,0 +1,72 @@
+"""A full suite run against the real engine, as a user runs it: everything passes, the
+reports are written, the user's own objects are untouched, and nothing is left behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from fixtures.exitcodes import Exit
+from selftests.conftest import SELFTEST_LABEL, leftovers
+
+
+@pytest.fixture(scope="module")
+def users_objects(real_client, preloaded_images, selftest_labels):
+    """A container, an image, a volume and a network that belong to "the user", not the suite."""
+    api = real_client.api
+    image = api.build(fileobj=io.BytesIO(b"FROM alpine:3.23\nRUN echo mine > /mine\n"),
+                      labels=selftest_labels, rm=True, decode=True)
+    image_id = [line["aux"]["ID"] for line in image if "aux" in line][-1]
+    api.tag(image_id, "users-own/app", "v1")
+    volume = api.create_volume(labels=selftest_labels)["Name"]
+    network = api.create_network("users-own-net", labels=selftest_labels)["Id"]
+    container = api.create_container("users-own/app:v1", ["sleep", "3600"], labels=selftest_labels,
+                                     host_config=api.create_host_config(binds=[f"{volume}:/data"]))["Id"]
+    api.start(container)
+    yield {"container": container, "image": image_id, "volume": volume, "network": network}
+    api.remove_container(container, force=True, v=True)
+    api.remove_network(network)
+    api.remove_volume(volume, force=True)
+    api.remove_image(image_id, force=True)
+
+
+@pytest.fixture(scope="module")
+def full_run(suite, users_objects):
+    return suite("-n", "2", html=True)
+
+
+def test_full_run_passes(full_run):
+    assert full_run.exit_code == Exit.PASSED, full_run.describe()
+    failing = {n: t for n, t in full_run.tests().items() if t["outcome"] in ("failed", "error")}
+    assert not failing, failing
+
+
+def test_reports_are_written(full_run):
+    reports = full_run.reports
+    for name in ("summary.md", "summary.json", "junit.xml", "report.html", "html/index.html",
+                 "state-diff.json", "allure-results/environment.properties"):
+        assert (reports / name).is_file(), f"{name} missing; files: {sorted(p.name for p in reports.iterdir())}"
+    junit = ET.parse(reports / "junit.xml").getroot()
+    cases = junit.findall(".//testcase")
+    assert len(cases) == len(full_run.tests()) > 0
+    summary = (reports / "summary.md").read_text()
+    assert "exit 0 (passed)" in summary
+
+
+def test_users_objects_are_untouched(full_run, real_client, users_objects):
+    api = real_client.api
+    assert api.inspect_container(users_objects["container"])["State"]["Running"]
+    assert "users-own/app:v1" in api.inspect_image(users_objects["image"])["RepoTags"]
+    assert api.inspect_volume(users_objects["volume"])["Name"] == users_objects["volume"]
+    assert api.inspect_network(users_objects["network"])["Id"] == users_objects["network"]
+    diff = json.loads((full_run.reports / "state-diff.json").read_text())
+    for group in ("removed", "changed", "leaked"):
+        assert not any(diff[group].values()), (group, diff[group])
+
+
+def test_nothing_is_left_behind(full_run, real_client):
+    run_id = full_run.summary["run"]["id"]
+    assert leftovers(real_client, run_id) == {"containers": [], "images": [], "volumes": [], "networks": []}
