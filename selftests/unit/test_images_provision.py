@@ -19,13 +19,17 @@ LABELS = {"conformance.run": "r1"}
 class FakeEngine:
     """Just the SDK calls provisioning makes; records what it was asked to do."""
 
-    def __init__(self, tags=(), pull_error="no such host"):
+    def __init__(self, tags=(), pull_error="no such host", labels=None):
         self.tags = {tag: "sha256:" + hashlib.sha256(tag.encode()).hexdigest() for tag in tags}
+        self.labels = labels or {}  # image id -> its config labels
         self.pull_error = pull_error
         self.calls = []
         self.images = SimpleNamespace(get=self._get, build=self._build, remove=self._remove)
         self.api = SimpleNamespace(timeout=60, load_image=self._load, pull=self._pull,
-                                   import_image_from_file=self._import)
+                                   import_image_from_file=self._import, inspect_image=self._inspect)
+
+    def _inspect(self, image_id):
+        return {"Config": {"Labels": self.labels.get(image_id)}}
 
     def _get(self, ref):
         # The engine resolves short and qualified names alike.
@@ -97,6 +101,15 @@ def test_an_image_already_present_is_used_and_not_ours(tmp_path, rootfs):
     assert image.image_id == engine.tags["alpine:3.23"]
     assert engine.calls == []
     assert lines == [], "the fast path prints nothing, so that an error is the one line shown"
+
+
+def test_another_suite_runs_copy_is_not_taken_as_present(tmp_path, rootfs):
+    """That run removes its copy when it ends; this run must import one of its own."""
+    engine = FakeEngine(tags=["alpine:3.23"])
+    engine.labels[engine.tags["alpine:3.23"]] = {"conformance.run": "another-run"}
+    image, _ = run(engine, "alpine:3.23", recipe_for(rootfs), tmp_path)
+    assert image.source.startswith("offline-build") and image.created_by_suite
+    assert any(call[0] == "import" for call in engine.calls)
 
 
 def test_an_archive_holding_the_image_is_loaded_before_pulling(tmp_path, rootfs):
