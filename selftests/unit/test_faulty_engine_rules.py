@@ -62,7 +62,7 @@ def body() -> dict:
 
 CREATE_SPECS = [
     "cap-add=SYS_ADMIN", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
-    "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc",
+    "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1",
 ]
 
 
@@ -142,6 +142,14 @@ def test_volume_to_tmpfs_turns_named_volumes_into_tmpfs_and_keeps_binds(body):
 def test_unmask_proc_sets_empty_lists_not_absent_keys(body):
     host_config = rewrite("unmask-proc", body)["HostConfig"]
     assert host_config["MaskedPaths"] == [] and host_config["ReadonlyPaths"] == []
+
+
+def test_set_env_overrides_the_clients_value_and_keeps_the_rest():
+    body = {"Image": "x", "Env": ["GREETING=hello", "KEEP=1"]}
+    assert rewrite("set-env=GREETING=tampered", body)["Env"] == ["KEEP=1", "GREETING=tampered"]
+    assert body["Env"] == ["GREETING=hello", "KEEP=1"], "the input must not be modified"
+    with pytest.raises(FaultSpecError):
+        parse_fault("set-env=NOVALUE")
 
 
 @pytest.mark.parametrize("spec", CREATE_SPECS)
@@ -232,6 +240,15 @@ def test_report_faults_match_their_endpoints_only():
     assert Plan.for_call(rules, Call("GET", "/containers/json")).response_rewrites == ()
 
 
+def test_icc_on_reports_icc_enabled_on_bridge_networks_only():
+    bridge = {"Name": "bridge", "Driver": "bridge", "Options": {reports.ICC_OPTION: "false", "x": "1"}}
+    assert reports.claim_icc_on(bridge)["Options"] == {reports.ICC_OPTION: "true", "x": "1"}
+    assert reports.claim_icc_on({"Name": "host", "Driver": "host", "Options": {}})["Options"] == {}
+    rules = tuple(parse_fault("icc-on"))
+    assert len(Plan.for_call(rules, Call("GET", "/networks/abc")).response_rewrites) == 1
+    assert Plan.for_call(rules, Call("GET", "/networks")).response_rewrites == ()
+
+
 def test_non_json_bodies_pass_unchanged():
     assert apply_json(b"not json", (create.drop_limits,)) == b"not json"
 
@@ -252,7 +269,8 @@ def test_bad_specs_are_refused_with_the_reason(spec, message):
         parse_fault(spec)
 
 
-SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image"}
+SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
+                    "set-env": "GREETING=tampered"}
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))

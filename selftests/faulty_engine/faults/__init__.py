@@ -29,11 +29,13 @@ FAULTS: dict[str, Fault] = {
     "drop-ports": create.create_fault(create.drop_ports),
     "volume-to-tmpfs": create.create_fault(create.volumes_to_tmpfs),
     "unmask-proc": create.create_fault(create.unmask_proc),
+    "set-env": create.set_env,
     "delay-start": lifecycle.delay_start,
     "stop-is-kill": lifecycle.stop_is_kill,
     "fake-remove": lifecycle.fake_remove,
     "lie-version": reports.lie_version,
     "vm-runtime": reports.vm_runtime,
+    "icc-on": reports.icc_on,
 }
 
 __all__ = ["FAULTS", "Fault", "FaultSpecError", "parse_fault"]

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any, Callable
 
 from ..rules import Rule, route
-from .arguments import argument_list, no_argument
+from .arguments import FaultSpecError, argument_list, no_argument
 
 CREATE = route(r"/containers/create")
 
@@ -129,6 +129,22 @@ def unmask_proc(body: Any) -> dict:
     host_config["MaskedPaths"] = []
     host_config["ReadonlyPaths"] = []
     return body
+
+
+def set_environment(body: Any, assignments: list[str]) -> dict:
+    """Env entries the client did not ask for, overriding the image's and the client's."""
+    body = copy.deepcopy(body) if isinstance(body, dict) else {}
+    names = {item.split("=", 1)[0] for item in assignments}
+    kept = [item for item in body.get("Env") or [] if item.split("=", 1)[0] not in names]
+    body["Env"] = kept + assignments
+    return body
+
+
+def set_env(arg: str | None) -> list[Rule]:
+    assignments = argument_list(arg, example="GREETING=tampered")
+    if any("=" not in item for item in assignments):
+        raise FaultSpecError(f"needs NAME=VALUE items, got {arg!r}")
+    return on_create(partial(set_environment, assignments=assignments))
 
 
 def cap_add(arg: str | None) -> list[Rule]:

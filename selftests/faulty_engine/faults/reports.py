@@ -50,3 +50,19 @@ def vm_runtime(arg: str | None) -> list[Rule]:
         Rule("GET", route(r"/info"), rewrite_response=claim_vm_runtime_in_info),
         Rule("GET", route(r"/containers/[^/]+/json"), rewrite_response=claim_vm_runtime_in_inspect),
     ]
+
+
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+
+
+def claim_icc_on(body: Any) -> Any:
+    body = copy.deepcopy(body)
+    if body.get("Driver") == "bridge":
+        body["Options"] = {**(body.get("Options") or {}), ICC_OPTION: "true"}
+    return body
+
+
+def icc_on(arg: str | None) -> list[Rule]:
+    """Reports inter-container communication as on for every bridge network (HOST-7's control)."""
+    no_argument(arg)
+    return [Rule("GET", route(r"/networks/[^/]+"), rewrite_response=claim_icc_on)]

@@ -1,0 +1,27 @@
+"""Negative controls of STD-3 and PKG-2 across engines: a second engine that does not run
+the image as built."""
+
+from __future__ import annotations
+
+import pytest
+
+from selftests.controls.negative import Control, unexpected
+from selftests.conftest import leftovers
+
+PORTABILITY = "suites/standard/test_portability.py"
+
+
+@pytest.mark.parametrize("fault", ["set-env=GREETING=tampered"])
+def test_second_engine_that_changes_the_image_config_fails_std3_and_pkg2(fault, suite, faulty_engine,
+                                                                         real_client):
+    """The second engine injects an environment variable over the image's own."""
+    second = faulty_engine(fault)
+    control = Control("STD-3-second-engine-alters-config", select=(PORTABILITY,),
+                      args=("--second-engine", second.url),
+                      expect={"[STD-3-config]": "different Env",
+                              "[PKG-2-second-engine]": "outputs differ between engines"})
+    run = suite(*control.select, *control.args)
+    problems = unexpected(run, control)
+    assert not problems, "\n".join(problems) + "\n" + run.describe()
+    assert leftovers(real_client, run.summary["run"]["id"]) == \
+        {"containers": [], "images": [], "volumes": [], "networks": []}
