@@ -13,7 +13,7 @@ import pytest
 
 from selftests.faulty_engine import FAULTS, FaultSpecError, parse_fault
 from selftests.faulty_engine.calls import Call
-from selftests.faulty_engine.faults import create, lifecycle, reports
+from selftests.faulty_engine.faults import commands, create, lifecycle, reports
 from selftests.faulty_engine.rules import Plan, Reply, RewriteError, apply_json
 
 CREATE_BODY = {
@@ -62,7 +62,8 @@ def body() -> dict:
 
 CREATE_SPECS = [
     "cap-add=SYS_ADMIN", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
-    "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1",
+    "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1", "hog=8",
+    "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config",
 ]
 
 
@@ -152,6 +153,19 @@ def test_set_env_overrides_the_clients_value_and_keeps_the_rest():
         parse_fault("set-env=NOVALUE")
 
 
+def test_hog_wraps_the_clients_command_after_the_hog():
+    body = {"Image": "x", "Entrypoint": ["/entry"], "Cmd": ["sleep", "60"]}
+    result = rewrite("hog=48", body)
+    assert result["Entrypoint"][:2] == ["sh", "-c"] and result["Entrypoint"][3] == "sh"
+    assert "head -c 48m /dev/zero > /dev/shm/" in result["Entrypoint"][2]
+    assert "while :" in result["Entrypoint"][2] and result["Entrypoint"][2].endswith('exec "$@"')
+    assert result["Cmd"] == ["/entry", "sleep", "60"]
+    assert body == {"Image": "x", "Entrypoint": ["/entry"], "Cmd": ["sleep", "60"]}
+    for bad in ("hog", "hog=0", "hog=61", "hog=lots"):
+        with pytest.raises(FaultSpecError):
+            parse_fault(bad)
+
+
 @pytest.mark.parametrize("spec", CREATE_SPECS)
 def test_create_faults_touch_only_create(spec):
     rules = tuple(parse_fault(spec))
@@ -205,6 +219,46 @@ def test_fake_remove_leaves_other_kinds_and_methods_alone():
     assert Plan.for_call(rules, Call("DELETE", "/containers/abc/extra")).answer is None
 
 
+@pytest.mark.parametrize(
+    "spec,target,forwarded",
+    [
+        ("list-all", "/v1.41/containers/json", "/v1.41/containers/json?all=1"),
+        ("list-all", "/v1.41/containers/json?all=0&limit=5", "/v1.41/containers/json?limit=5&all=1"),
+        ("list-running-only", "/v1.41/containers/json?all=1", "/v1.41/containers/json"),
+        ("images-top-only", "/v1.41/images/json?all=1&filters=x", "/v1.41/images/json?filters=x"),
+        ("build-ignores-tag", "/v1.41/build?t=friendlyname&t=x%3Av1&labels=%7B%7D",
+         "/v1.41/build?labels=%7B%7D"),
+    ],
+)
+def test_query_faults_rewrite_only_their_parameter(spec, target, forwarded):
+    call = Call.from_target("GET" if "json" in target else "POST", target)
+    assert Plan.for_call(tuple(parse_fault(spec)), call).call.target == forwarded
+
+
+@pytest.mark.parametrize(
+    "spec,target,status",
+    [
+        ("fake-tag", "/images/sha256:abc/tag?repo=127.0.0.1:5000/user/app&tag=v1", 201),
+        ("fake-push", "/images/127.0.0.1:5000/user/app/push?tag=v1", 200),
+        ("refuse-pull", "/images/create?fromImage=127.0.0.1:5000/user/app&tag=v1", 500),
+    ],
+)
+def test_registry_command_faults_answer_without_forwarding(spec, target, status):
+    plan = Plan.for_call(tuple(parse_fault(spec)), Call.from_target("POST", "/v1.41" + target))
+    assert plan.answer is not None and plan.answer.status == status
+    if spec == "refuse-pull":
+        assert commands.PULL_REFUSED.encode() in plan.answer.body
+
+
+def test_command_faults_leave_other_calls_alone():
+    rules = tuple(parse_fault("fake-tag") + parse_fault("fake-push") + parse_fault("refuse-pull")
+                  + parse_fault("list-all") + parse_fault("images-top-only"))
+    for method, target in (("GET", "/images/app/json"), ("POST", "/containers/create"),
+                           ("DELETE", "/images/app"), ("GET", "/containers/abc/json")):
+        plan = Plan.for_call(rules, Call.from_target(method, target))
+        assert plan.answer is None and plan.call.target == target
+
+
 VERSION_BODY = {
     "Version": "20.10.24+dfsg1",
     "ApiVersion": "1.41",
@@ -249,6 +303,36 @@ def test_icc_on_reports_icc_enabled_on_bridge_networks_only():
     assert Plan.for_call(rules, Call("GET", "/networks")).response_rewrites == ()
 
 
+def test_host_device_adds_the_disk_read_only_once(body):
+    result = rewrite("host-device=/dev/vda", rewrite("host-device=/dev/vda", body))
+    assert result["HostConfig"]["Devices"] == [
+        {"PathOnHost": "/dev/vda", "PathInContainer": "/dev/vda", "CgroupPermissions": "r"}]
+    assert result["HostConfig"]["Binds"] == CREATE_BODY["HostConfig"]["Binds"]
+
+
+def test_shared_tmp_binds_one_host_directory_over_tmp(body):
+    body["HostConfig"]["Binds"].append("/elsewhere:/tmp")
+    binds = rewrite("shared-tmp=/var/tmp/shared", body)["HostConfig"]["Binds"]
+    assert binds == CREATE_BODY["HostConfig"]["Binds"] + ["/var/tmp/shared:/tmp:rw"]
+
+
+@pytest.mark.parametrize("spec", ["host-device", "host-device=dev/vda", "shared-tmp=/a:/b"])
+def test_host_sharing_faults_need_an_absolute_path(spec):
+    with pytest.raises(FaultSpecError, match="absolute host path"):
+        parse_fault(spec)
+
+
+def test_ignore_image_config_resets_what_the_client_left_to_the_image():
+    result = rewrite("ignore-image-config", {"Image": "x"})
+    assert (result["User"], result["WorkingDir"], result["Entrypoint"], result["Cmd"]) == ("0:0", "/", [""], ["sh"])
+    assert rewrite("ignore-image-config", {"Image": "x", "Cmd": ["serve"]})["Cmd"] == ["serve"]
+
+
+def test_ignore_image_config_keeps_what_the_client_asked_for():
+    asked = {"Image": "x", "User": "5", "WorkingDir": "/w", "Entrypoint": ["/e"], "Cmd": ["c"]}
+    assert rewrite("ignore-image-config", asked) == asked
+
+
 def test_non_json_bodies_pass_unchanged():
     assert apply_json(b"not json", (create.drop_limits,)) == b"not json"
 
@@ -270,7 +354,8 @@ def test_bad_specs_are_refused_with_the_reason(spec, message):
 
 
 SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
-                    "set-env": "GREETING=tampered"}
+                    "set-env": "GREETING=tampered", "hog": "8",
+                    "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared"}
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))

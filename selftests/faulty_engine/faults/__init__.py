@@ -12,7 +12,7 @@ from functools import partial
 from typing import Callable
 
 from ..rules import Rule
-from . import create, lifecycle, reports
+from . import commands, create, host_sharing, image_config, lifecycle, reports
 from .arguments import FaultSpecError
 
 Fault = Callable[[str | None], list[Rule]]
@@ -30,9 +30,20 @@ FAULTS: dict[str, Fault] = {
     "volume-to-tmpfs": create.create_fault(create.volumes_to_tmpfs),
     "unmask-proc": create.create_fault(create.unmask_proc),
     "set-env": create.set_env,
+    "hog": create.hog,
+    "host-device": host_sharing.host_device,
+    "shared-tmp": host_sharing.shared_tmp,
+    "ignore-image-config": image_config.ignore_image_config,
     "delay-start": lifecycle.delay_start,
     "stop-is-kill": lifecycle.stop_is_kill,
     "fake-remove": lifecycle.fake_remove,
+    "list-all": commands.list_all,
+    "list-running-only": commands.list_running_only,
+    "images-top-only": commands.images_top_only,
+    "build-ignores-tag": commands.build_ignores_tag,
+    "fake-tag": commands.fake_tag,
+    "fake-push": commands.fake_push,
+    "refuse-pull": commands.refuse_pull,
     "lie-version": reports.lie_version,
     "vm-runtime": reports.vm_runtime,
     "icc-on": reports.icc_on,

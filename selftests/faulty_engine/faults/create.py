@@ -147,6 +147,38 @@ def set_env(arg: str | None) -> list[Rule]:
     return on_create(partial(set_environment, assignments=assignments))
 
 
+# /dev/shm is a 64 MB tmpfs by default; pages written there are charged to the writer's
+# memory cgroup, so a file in it is memory the container holds for as long as it runs.
+HOG_MAX_MB = 60
+
+
+def hog_beside_command(body: Any, megabytes: int) -> dict:
+    """Every container also holds ``megabytes`` of memory and spins a CPU loop.
+
+    The container's own command (its Entrypoint and Cmd as the client gave them) runs
+    after, as the same process: the image's default command is not looked up, so the
+    client must name one.
+    """
+    body = copy.deepcopy(body) if isinstance(body, dict) else {}
+    entrypoint = body.get("Entrypoint") or []
+    command = ([entrypoint] if isinstance(entrypoint, str) else list(entrypoint)) + list(body.get("Cmd") or [])
+    script = (f"head -c {megabytes}m /dev/zero > /dev/shm/.hog; "
+              "(while :; do :; done) & exec \"$@\"")
+    body["Entrypoint"] = ["sh", "-c", script, "sh"]
+    body["Cmd"] = command
+    return body
+
+
+def hog(arg: str | None) -> list[Rule]:
+    try:
+        megabytes = int(arg or "")
+    except ValueError:
+        raise FaultSpecError(f"needs a whole number of megabytes, got {arg!r}") from None
+    if not 0 < megabytes <= HOG_MAX_MB:
+        raise FaultSpecError(f"needs 1 to {HOG_MAX_MB} megabytes (the size of /dev/shm), got {megabytes}")
+    return on_create(partial(hog_beside_command, megabytes=megabytes))
+
+
 def cap_add(arg: str | None) -> list[Rule]:
     return on_create(partial(add_capabilities, capabilities=argument_list(arg, example="SYS_ADMIN,NET_ADMIN")))
 
