@@ -1,0 +1,125 @@
+"""ARCH-1: the client asks the daemon; the daemon pulls from a registry; the daemon may be remote.
+
+Document: "Docker体系结构" (the architecture figure: Client, DOCKER_HOST with its daemon,
+containers and images, and a Registry the daemon pulls from).
+"""
+
+from __future__ import annotations
+
+import pytest
+from docker.errors import ImageNotFound
+
+from fixtures.engine import ssh_loopback
+from fixtures.engine.cli_errors import error_line
+from fixtures.engine.events import daemon_now_ns, events_between
+from fixtures.ledger.marks import claim
+from fixtures.registry.access_log import offset, requests_since
+from fixtures.registry.pushed import push_then_remove
+from fixtures.reporting import evidence
+from fixtures.resources.cli_created import adopt_test_containers
+
+
+@claim("ARCH-1", smoke=True)
+def test_daemon_pulls_from_registry(registry_cli, engine, resources, registry, alpine_image):
+    """When the client runs an image the engine lacks, the daemon MUST pull it from the registry.
+
+    Pushes an image of this test to the registry and removes it from the engine, then
+    runs ``docker run REGISTRY/user/repo:tag`` with the real CLI. The daemon's own events
+    MUST show a ``pull`` of that reference between the command's start and end, the
+    container MUST run the pulled image, and the registry's access log MUST show the
+    manifest and blobs of that repository fetched by the daemon: every request's
+    User-Agent is the engine's (``docker/<engine version> ... UpstreamClient(<the CLI>)``),
+    not the CLI's own. With an external ``--registry`` there is no access log; the events
+    then stand alone, and the evidence says so.
+    """
+    pushed = push_then_remove(registry_cli, engine, resources, registry, alpine_image.ref, "arch")
+    ref, repo, nonce = pushed.ref, pushed.repo, pushed.nonce
+
+    log_start, since = offset(registry.log_path), daemon_now_ns(engine)
+    result = registry_cli("run", *resources.label_flags(), ref)
+    until = daemon_now_ns(engine)
+    adopt_test_containers(resources)
+    try:
+        resources.adopt_image(engine.images.get(ref).id)
+    except ImageNotFound:
+        pass
+    events = events_between(engine, since, until, type="image")
+    pulls = [e for e in events if e.action == "pull" and e.actor_id == ref]
+    engine_version = engine.version()["Version"]
+    fetched = requests_since(registry.log_path, log_start, repo) if registry.log_path else []
+    evidence.as_json("client -> daemon -> registry", {
+        "client": result.describe(), "daemon events": [e.as_dict() for e in events],
+        "registry access log": [r.as_dict() for r in fetched] if registry.log_path
+        else "(an external registry: no access log)"})
+    evidence.figure("registry requests for the pull", len(fetched) if registry.log_path else "no access log")
+    assert result.ok and result.stdout.strip() == nonce, \
+        f"`docker run {ref}` did not run the pulled image: {result.stdout.strip()!r} {error_line(result.stderr)}"
+    assert pulls, f"the daemon's events show no pull of {ref}: {[(e.action, e.actor_id) for e in events]}"
+    if registry.log_path:
+        manifests = [r for r in fetched if r.method == "GET" and "/manifests/" in r.path and r.status == 200]
+        blobs = [r for r in fetched if r.method == "GET" and "/blobs/" in r.path and r.status == 200]
+        assert manifests and blobs, f"the registry's log shows no manifest and blob fetch of {repo}"
+        not_daemon = [r.agent for r in fetched if not r.agent.startswith(f"docker/{engine_version}")]
+        assert not not_daemon, f"registry requests not made by the daemon (docker/{engine_version}): {not_daemon[:2]}"
+        assert all("UpstreamClient(" in r.agent for r in fetched), \
+            "the daemon's registry requests do not name the client they were made for"
+
+
+def _check_remote_daemon(docker_cli, resources, alpine_image, expected: dict, transport: str,
+                         env: dict[str, str]) -> None:
+    """The CLI with ``env`` (its ``DOCKER_HOST`` a ``transport``:// URL) reaches the daemon whose
+    ``docker info`` is ``expected`` (read over its own socket), and runs a container there."""
+    url = env["DOCKER_HOST"]
+    info = docker_cli("info", "--format", "{{.ID}} {{.DockerRootDir}}", env=env)
+    echoed = docker_cli("run", "--rm", *resources.label_flags(), alpine_image.ref, "echo", f"over-{transport}",
+                        env=env)
+    evidence.figure(f"remote daemon ({transport})", url)
+    evidence.as_json(f"over {transport}", {"DOCKER_HOST": url, "daemon ID (own socket)": expected["ID"],
+                                           f"docker info over {transport}": info.stdout.strip(),
+                                           "run": echoed.stdout.strip()})
+    assert info.ok, f"the CLI could not reach {url}: {error_line(info.stderr)}"
+    assert info.stdout.split() == [expected["ID"], expected["DockerRootDir"]], \
+        f"DOCKER_HOST={url} reached {info.stdout.strip()}, not the daemon {expected['ID']}"
+    assert echoed.ok and echoed.stdout.strip() == f"over-{transport}", \
+        f"`docker run` over {url} failed: {error_line(echoed.stderr)}"
+
+
+@claim("ARCH-1")
+def test_remote_daemon_over_tcp(request, docker_cli, engine, engine_target, resources, alpine_image):
+    """A daemon MUST be reachable as a remote daemon through ``DOCKER_HOST=tcp://``.
+
+    Uses the engine under test when it is a ``tcp://`` engine; otherwise a second daemon
+    the run starts on 127.0.0.1 (its own socket, data-root and bridge). The real CLI with
+    only ``DOCKER_HOST=tcp://...`` set MUST reach that daemon: ``docker info`` reports its
+    ID (read over its own socket) and data root, and ``docker run --rm`` runs a container
+    there that answers.
+    """
+    if engine_target.url.startswith("tcp://"):
+        url, client = engine_target.url, engine
+    else:
+        owned = request.getfixturevalue("owned_engine")
+        owned.copy_image(engine, alpine_image.ref)
+        url, client = owned.tcp_url, owned.client
+    _check_remote_daemon(docker_cli, resources, alpine_image, client.info(), "tcp", {"DOCKER_HOST": url})
+
+
+@claim("ARCH-1")
+def test_remote_daemon_over_ssh(request, run, docker_cli, engine, engine_target, resources, alpine_image):
+    """A daemon MUST be reachable as a remote daemon through ``DOCKER_HOST=ssh://``.
+
+    Uses the engine under test when it is an ``ssh://`` engine. Otherwise the run starts
+    an ssh daemon (OpenSSH) on 127.0.0.1 with keys of its own, whose one authorized key may
+    only run ``docker system dial-stdio`` to the engine under test. The real CLI with
+    ``DOCKER_HOST=ssh://root@127.0.0.1:PORT`` MUST reach that engine: ``docker info``
+    reports its ID and data root, and ``docker run --rm`` runs a container that answers.
+    Without sshd on this machine the check is not applicable, and says so.
+    """
+    env = {"DOCKER_HOST": engine_target.url}
+    if not engine_target.url.startswith("ssh://"):
+        try:
+            ssh = ssh_loopback.start(run.run_dir, f"arch1-{run.identity.worker}", engine_target.url)
+        except ssh_loopback.SshUnavailable as exc:
+            pytest.skip(f"not applicable: no ssh daemon can run here: {exc}")
+        request.addfinalizer(lambda: ssh_loopback.stop(run.run_dir, ssh))
+        env = {"DOCKER_HOST": ssh.url, "PATH": ssh.path}
+    _check_remote_daemon(docker_cli, resources, alpine_image, engine.info(), "ssh", env)

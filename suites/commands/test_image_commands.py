@@ -1,0 +1,129 @@
+"""CMD-10 and CMD-11: ``docker image ls -a`` lists every image; ``docker image rm`` removes one.
+
+Document: the command list ("docker image ls -a  # List all images on this machine";
+"docker image rm <image id>  # Remove specified image from this machine").
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from docker.errors import NotFound
+
+from fixtures.engine.cli_errors import error_line
+from fixtures.engine.cli_table import parse_table
+from fixtures.ledger.marks import claim
+from fixtures.reporting import evidence
+from fixtures.resources.cli_created import adopt_test_containers
+
+
+def _build_layered(build_image, resources, base: str):
+    """A three-step build whose steps are this test's own (a nonce defeats the build cache)."""
+    nonce = secrets.token_hex(6)
+    tag = resources.unique_name("image").lower()
+    image, _ = build_image(dockerfile_text=f"FROM {base}\nRUN echo {nonce} > /one\n"
+                                           f"RUN echo {nonce} > /two\nCMD [\"cat\", \"/one\"]\n", tag=tag)
+    return image, tag
+
+
+def _parent_chain(engine, image_id: str) -> list[dict]:
+    chain = []
+    parent = engine.api.inspect_image(image_id).get("Parent")
+    while parent:
+        attrs = engine.api.inspect_image(parent)
+        chain.append({"id": attrs["Id"], "tags": attrs.get("RepoTags") or []})
+        parent = attrs.get("Parent")
+    return chain
+
+
+def _listed_ids(docker_cli, *args: str) -> set[str]:
+    result = docker_cli("image", "ls", *args)
+    assert result.ok, f"`docker image ls {' '.join(args)}` exited {result.exit_code}: {error_line(result.stderr)}"
+    return {row["IMAGE ID"] for row in parse_table(result.stdout)}
+
+
+def _short(image_id: str) -> str:
+    return image_id.split(":", 1)[-1][:12]
+
+
+@claim("CMD-10", smoke=True)
+def test_image_ls_all_lists_intermediates(docker_cli, engine, build_image, resources, alpine_image):
+    """``docker image ls -a`` MUST list all images, including intermediate ones.
+
+    Builds a three-step image of this test (its steps carry a nonce, so its intermediate
+    images are its own) and follows its parent chain on the engine. ``docker image ls -a``,
+    as written, MUST list the image and every intermediate (untagged) image of the chain;
+    plain ``docker image ls`` lists the image but MUST NOT list the intermediate ones,
+    which is what ``-a`` adds.
+    """
+    image, tag = _build_layered(build_image, resources, alpine_image.ref)
+    chain = _parent_chain(engine, image.id)
+    intermediates = [_short(link["id"]) for link in chain if not link["tags"]]
+    if not intermediates:
+        pytest.skip("not applicable: this engine's builder keeps no intermediate images "
+                    f"(the image's parent chain is {chain})")
+    listed_all = _listed_ids(docker_cli, "-a")
+    listed = _listed_ids(docker_cli)
+    evidence.as_json("images", {"image": _short(image.id), "tag": tag, "intermediates": intermediates,
+                                "listed by ls -a": sorted(set(intermediates) & listed_all),
+                                "listed by ls": sorted(set(intermediates) & listed)})
+    evidence.figure("intermediate images", len(intermediates))
+    assert _short(image.id) in listed_all, f"`docker image ls -a` does not list the image {tag}"
+    missing = [i for i in intermediates if i not in listed_all]
+    assert not missing, f"`docker image ls -a` does not list the intermediate image(s) {missing}"
+    assert _short(image.id) in listed, f"`docker image ls` does not list the image {tag}"
+    shown = [i for i in intermediates if i in listed]
+    assert not shown, f"plain `docker image ls` lists intermediate image(s) {shown}; only -a should"
+
+
+def _image_exists(engine, image_id: str) -> bool:
+    try:
+        engine.api.inspect_image(image_id)
+        return True
+    except NotFound:
+        return False
+
+
+def case_unused(docker_cli, engine, build_image, resources, base: str) -> None:
+    image, tag = _build_layered(build_image, resources, base)
+    short = _short(image.id)
+    result = docker_cli("image", "rm", short)
+    exists = _image_exists(engine, image.id)
+    listed = short in _listed_ids(docker_cli, "-a")
+    evidence.as_json("image rm", {"image": short, "exit code": result.exit_code, "stdout": result.stdout,
+                                  "inspect after": "found" if exists else "404", "in ls -a after": listed})
+    assert result.ok, f"`docker image rm {short}` exited {result.exit_code}: {error_line(result.stderr)}"
+    assert not exists and not listed, \
+        f"image {short} is still there after image rm (inspect: {exists}, ls -a: {listed})"
+
+
+def case_in_use_refused(docker_cli, engine, build_image, resources, base: str) -> None:
+    image, tag = _build_layered(build_image, resources, base)
+    short = _short(image.id)
+    made = docker_cli("run", "-d", *resources.label_flags(), tag, "sleep", "300")
+    adopt_test_containers(resources)
+    assert made.ok, f"could not start a container of {tag}: {error_line(made.stderr)}"
+    refused = docker_cli("image", "rm", short)
+    exists = _image_exists(engine, image.id)
+    evidence.as_json("image rm of an image in use", {"image": short, "container": made.stdout.strip()[:12],
+                                                     "exit code": refused.exit_code,
+                                                     "stderr": refused.stderr.strip(),
+                                                     "inspect after": "found" if exists else "404"})
+    assert not refused.ok, f"`docker image rm {short}` removed an image a running container uses"
+    assert exists, f"image {short} is gone although the refusal said otherwise"
+    assert "being used" in refused.stderr or "conflict" in refused.stderr.lower(), \
+        f"the refusal does not say the image is in use: {error_line(refused.stderr)}"
+
+
+@claim("CMD-11", cases={"unused": case_unused, "in-use-refused": case_in_use_refused}, smoke="unused")
+def test_image_rm(case, docker_cli, engine, build_image, resources, alpine_image):
+    """``docker image rm <image id>`` MUST remove an image, and MUST refuse while a container
+    uses it.
+
+    ``unused``: an image of this test, named by the short id ``docker image ls`` shows, is
+    removed by the command as written; inspect then answers 404 and ``ls -a`` no longer
+    lists it. ``in-use-refused``: with a running container of the image, the command MUST
+    fail with a conflict saying the image is in use, and the image MUST remain.
+    """
+    case(docker_cli, engine, build_image, resources, alpine_image.ref)
