@@ -14,12 +14,14 @@ export default {
   plugins: {
     // Two instances of one plugin so a single read of the results yields both reports and
     // appends one history entry, not two.
+    // The tree is grouped by the document's chapter (feature), then its claim (story), so an
+    // auditor navigates by claim rather than by test file.
     awesome: {
-      options: { reportLanguage: "en", theme: "light" },
+      options: { reportLanguage: "en", theme: "light", groupBy: ["feature", "story"] },
     },
     single: {
       import: "@allurereport/plugin-awesome",
-      options: { singleFile: true, reportLanguage: "en", theme: "light" },
+      options: { singleFile: true, reportLanguage: "en", theme: "light", groupBy: ["feature", "story"] },
     },
   },
 };

@@ -1,6 +1,7 @@
 """The Allure metadata writers: environment.properties and categories.json."""
 
 import json
+import re
 
 from fixtures.reporting.allure_environment import (
     CATEGORIES,
@@ -67,7 +68,16 @@ def test_categories_split_failed_from_broken(tmp_path):
     rules = json.loads(write_categories(tmp_path).read_text())
     by_status = {status: rule["name"] for rule in rules for status in rule["matchedStatuses"]}
 
-    assert by_status == {"failed": "Product failures", "broken": "Broken environment"}
+    assert by_status == {"failed": "Product failures", "broken": "Broken environment",
+                         "skipped": "Waived failures"}
+
+
+def test_waived_failures_category_matches_only_the_waiver_message(tmp_path):
+    rule = next(r for r in json.loads(write_categories(tmp_path).read_text()) if r["name"] == "Waived failures")
+    pattern = re.compile(rule["messageRegex"])
+
+    assert pattern.search("XFAIL waived until 2026-06-30 (HOST-9): dev hosts\n\nAssertionError: ...")
+    assert not pattern.search("Skipped: not applicable: no tcp socket")
 
 
 def test_categories_use_only_keys_both_allure_versions_read(tmp_path):

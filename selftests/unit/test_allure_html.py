@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from fixtures.reporting.allure_html import AllureCliMissing, allure_cli, generate_html_reports, report_id
+from fixtures.reporting.allure_html import (AllureCliMissing, allure_cli, generate_html_reports, report_id,
+                                            strip_analytics)
 
 
 def _project(tmp_path, pinned="3.18.0", installed=None):
@@ -54,3 +55,19 @@ def test_results_dir_with_glob_characters_is_refused(tmp_path):
 
     with pytest.raises(ValueError, match="glob"):
         generate_html_reports(results, tmp_path / "reports", "r", project_root=_project(tmp_path))
+
+
+def test_the_analytics_tag_is_stripped_and_nothing_else(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text(
+        '<head>\n    <script>window.allure = {};</script>\n'
+        '    <script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>\n'
+        "    <script>\n        window.dataLayer = window.dataLayer || [];\n"
+        "        function gtag(){dataLayer.push(arguments);}\n        gtag('js', new Date());\n"
+        "        gtag('config', 'G-X', {\"report\": \"awesome\"});\n    </script>\n"
+        "    <script async>window.allureReportDataReady = true;</script>\n</head>\n")
+    assert strip_analytics(page)
+    text = page.read_text()
+    assert "googletagmanager" not in text and "gtag" not in text
+    assert "window.allure = {};" in text and "allureReportDataReady" in text
+    assert not strip_analytics(page)

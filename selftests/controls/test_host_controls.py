@@ -1,0 +1,87 @@
+"""Negative controls of the host checks (HOST-6, HOST-7, HOST-13), and the host checks on the
+real engine: they run to a verdict there, and the host requirements this machine meets pass.
+
+The kernel checks (HOST-1 to HOST-5) read the running kernel, which no control can weaken;
+their decision logic is unit-tested on kernel configs that lack each feature
+(``unit/test_host_helpers.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from urllib.parse import urlparse
+
+import pytest
+
+from fixtures.engine import sandbox
+from fixtures.exitcodes import Exit
+from fixtures.lifecycle import UNDOERS
+from fixtures.resources.labels import RunIdentity
+from fixtures.rundir import RunDir
+from selftests.conftest import RUN_ROOT
+from selftests.controls.negative import Control, assert_nothing_left, check_control
+
+HOST = "suites/host"
+SOCKET = f"{HOST}/test_daemon_socket.py::test_engine_socket_owner_and_mode"
+ICC = f"{HOST}/test_daemon_settings.py::test_icc_disabled_on_default_bridge"
+TLS = f"{HOST}/test_daemon_settings.py::test_tcp_listeners_require_tls"
+AUDIT = ("--profile", "audit")
+# Host requirements any engine host fit for CI meets; the others are findings that depend on
+# how the daemon is configured, so on the real engine they only have to reach a verdict.
+REQUIREMENTS = ("HOST-1", "HOST-2", "HOST-3", "HOST-4", "HOST-5", "HOST-6", "HOST-14", "HOST-15")
+
+
+def test_host_checks_reach_a_verdict_on_the_real_engine(suite, real_client):
+    run = suite(HOST, *AUDIT, "-n", "2")
+    errors = run.outcomes("error")
+    assert not errors, f"host checks could not run: {errors}\n{run.describe()}"
+    verdicts = run.verdicts()
+    assert {claim: verdicts[claim] for claim in REQUIREMENTS} == {claim: "pass" for claim in REQUIREMENTS}, \
+        run.describe()
+    assert_nothing_left(real_client, run)
+
+
+def test_world_writable_socket_fails_the_socket_check(suite, faulty_engine, real_client):
+    """A socket with mode 0666 (here: the faulty engine's, which proxies the real one)."""
+    engine = faulty_engine()
+    os.chmod(urlparse(engine.url).path, 0o666)
+    check_control(suite, Control("HOST-6-socket-0666", select=(SOCKET,), args=AUDIT,
+                                 expect={"[HOST-6]": "mode 0666 (root:root): every local user can drive the engine"}),
+                  real_client, engine=engine.url)
+
+
+def test_icc_on_fails_the_icc_check_and_a_minor_gate_fails_the_run(suite, faulty_engine, real_client):
+    """HOST-7 is a minor finding: below the default gate (exit 10), failing with --gate minor."""
+    engine = faulty_engine("icc-on")
+    control = Control("HOST-7-icc-on", faults=("icc-on",), select=(ICC,), args=AUDIT,
+                      expect={"[HOST-7]": "enable_icc=true"})
+    default_gate = check_control(suite, control, real_client, engine=engine.url)
+    assert default_gate.exit_code == Exit.BELOW_GATE, default_gate.describe()
+    minor_gate = check_control(suite, replace(control, args=(*AUDIT, "--gate", "minor")), real_client,
+                               engine=engine.url)
+    assert minor_gate.exit_code == Exit.GATE_FAILED, minor_gate.describe()
+    assert minor_gate.summary["gate"]["at_or_above"] == [f"{ICC}[HOST-7]"]
+
+
+@pytest.fixture
+def tcp_engine():
+    """A sandbox dockerd that also listens on tcp://127.0.0.1 without TLS, stopped after the test.
+
+    Its run directory has a short name of its own: containerd's sockets live under the
+    sandbox's exec-root, and a unix socket path longer than 107 bytes cannot be bound.
+    """
+    run_dir = RunDir.create(RUN_ROOT, RunIdentity.for_controller(f"st-{os.getpid()}"))
+    try:
+        yield sandbox.start(run_dir, "tls", tcp=True, log=lambda line: None)
+    finally:
+        problems = run_dir.undo(UNDOERS)
+        assert not problems, f"the tcp sandbox engine was not cleaned up: {problems}"
+        run_dir.remove()
+
+
+def test_plain_tcp_listener_fails_the_tls_check(suite, tcp_engine, real_client):
+    check_control(suite, Control("HOST-13-plain-tcp", select=(TLS,), args=AUDIT,
+                                 expect={"[HOST-13]": f"listens on tcp {tcp_engine.tcp_url.removeprefix('tcp://')} "
+                                                      "without --tlsverify"}),
+                  real_client, engine=tcp_engine.url)
