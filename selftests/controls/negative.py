@@ -7,7 +7,11 @@ leaked. A check that still passes on its control is a check that cannot fail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+import docker
+
+from selftests.conftest import SuiteRun, SuiteRunner, leftovers, remove_run
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,28 @@ def unexpected(run, control: Control) -> list[str]:
     if not run.tests():
         problems.append("no test ran")
     return problems
+
+
+def assert_nothing_left(real_client: docker.DockerClient, run: SuiteRun) -> None:
+    """The suite run left nothing of its own on the real engine."""
+    if run.summary:
+        assert leftovers(real_client, run.summary["run"]["id"]) == \
+            {"containers": [], "images": [], "volumes": [], "networks": []}
+
+
+def check_control(suite: SuiteRunner, control: Control, real_client: docker.DockerClient, *,
+                  engine: str | None = None, env: dict[str, str] | None = None) -> SuiteRun:
+    """Run the control's selection with its options against ``engine`` (None: the real one),
+    check that exactly the expected tests failed, as expected, and that nothing was left.
+
+    What a control that fakes removal left behind on purpose is removed first, by its run label.
+    """
+    run = suite(*control.select, *control.args, engine=engine, env=env)
+    try:
+        problems = unexpected(run, control)
+        assert not problems, "\n".join(problems) + "\n" + run.describe()
+    finally:
+        if run.summary and control.fakes_removal:
+            remove_run(real_client, run.summary["run"]["id"])
+    assert_nothing_left(real_client, run)
+    return run

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selftests.conftest import leftovers, remove_run
-from selftests.controls.negative import Control, unexpected
+from selftests.controls.negative import Control, check_control
 
 ENGINE = "suites/engine"
 CONTROLS = [
@@ -30,13 +29,4 @@ CONTROLS = [
 @pytest.mark.parametrize("control", CONTROLS, ids=str)
 def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real_client):
     engine = faulty_engine(*control.faults).url if control.faults else None
-    run = suite(*control.select, *control.args, engine=engine)
-    try:
-        problems = unexpected(run, control)
-        assert not problems, "\n".join(problems) + "\n" + run.describe()
-    finally:
-        if run.summary and control.fakes_removal:
-            remove_run(real_client, run.summary["run"]["id"])
-    if run.summary and not control.fakes_removal:
-        assert leftovers(real_client, run.summary["run"]["id"]) == \
-            {"containers": [], "images": [], "volumes": [], "networks": []}
+    check_control(suite, control, real_client, engine=engine)

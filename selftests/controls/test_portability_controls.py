@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from selftests.controls.negative import Control, unexpected
-from selftests.conftest import leftovers
+from selftests.controls.negative import Control, check_control
 
 PORTABILITY = "suites/standard/test_portability.py"
 
@@ -20,8 +19,4 @@ def test_second_engine_that_changes_the_image_config_fails_std3_and_pkg2(fault, 
                       args=("--second-engine", second.url),
                       expect={"[STD-3-config]": "different Env",
                               "[PKG-2-second-engine]": "outputs differ between engines"})
-    run = suite(*control.select, *control.args)
-    problems = unexpected(run, control)
-    assert not problems, "\n".join(problems) + "\n" + run.describe()
-    assert leftovers(real_client, run.summary["run"]["id"]) == \
-        {"containers": [], "images": [], "volumes": [], "networks": []}
+    check_control(suite, control, real_client)
