@@ -13,6 +13,7 @@ pytest_plugins = [
     "fixtures.quiet",  # timing tests get the engine to themselves
     "fixtures.images.plugin",  # alpine_image, nginx_image: provisioned once per run
     "fixtures.registry.plugin",  # registry: one per run, shared by all workers
+    "fixtures.host.plugin",  # engine_process, daemon_config: the daemon as its host runs it
     "fixtures.ledger.plugin",  # every test proves a claim; profiles select tests
     "fixtures.reporting.plugin",  # outcomes, summary, Allure reports, the gate's exit code
 ]

@@ -1,6 +1,6 @@
 """The gate and the waivers, end to end on the real engine.
 
-A deterministic major failure comes from a weakened setting: HOST-15 (major) with a
+A deterministic major failure comes from a weakened setting: HOST-9 (major) with a
 data-root free-space minimum no disk meets. The gate decides the exit code from it; a valid
 waiver turns it into "waived" in every report; an expired waiver, or one for another host,
 waives nothing (the expired waiver is the negative control of waiving).
@@ -17,28 +17,28 @@ import pytest
 from fixtures.exitcodes import Exit
 
 TEST = "suites/host/test_storage.py::test_data_root_free_space"
-NODE = f"{TEST}[HOST-15]"
+NODE = f"{TEST}[HOST-9]"
 FAILING = (TEST, "--profile", "audit", "--threshold", "host_data_root_min_free_gb=1000000")
 JUSTIFICATION = "the build farm's disks are sized by the storage team, ticket OPS-1234"
 
 
 def _waivers(tmp_path, **entry) -> str:
     path = tmp_path / "waivers.yaml"
-    fields = {"check": "HOST-15", "justification": JUSTIFICATION, "expires": "2099-12-31", **entry}
+    fields = {"check": "HOST-9", "justification": JUSTIFICATION, "expires": "2099-12-31", **entry}
     path.write_text("waivers:\n  - " + "\n    ".join(f"{k}: {v}" for k, v in fields.items()) + "\n")
     return str(path)
 
 
 def _junit_case(run) -> ET.Element:
     cases = [c for c in ET.parse(run.reports / "junit.xml").getroot().iter("testcase")
-             if c.get("name") == "test_data_root_free_space[HOST-15]"]
+             if c.get("name") == "test_data_root_free_space[HOST-9]"]
     assert len(cases) == 1, run.describe()
     return cases[0]
 
 
 def _allure_result(run) -> dict:
     results = [json.loads(p.read_text()) for p in (run.reports / "allure-results").glob("*-result.json")]
-    mine = [r for r in results if r["name"].endswith("[HOST-15]")]
+    mine = [r for r in results if r["name"].endswith("[HOST-9]")]
     assert len(mine) == 1, run.describe()
     return mine[0]
 
@@ -48,16 +48,16 @@ def _allure_result(run) -> dict:
 def test_gate_decides_the_exit_code_of_a_major_failure(suite, gate, exit_code):
     run = suite(*FAILING, "--gate", gate)
     assert run.exit_code == exit_code, run.describe()
-    assert run.verdicts()["HOST-15"] == "fail"
+    assert run.verdicts()["HOST-9"] == "fail"
     side = "at_or_above" if exit_code == Exit.GATE_FAILED else "below"
     assert run.summary["gate"][side] == [NODE], run.summary["gate"]
 
 
-@pytest.mark.parametrize("check", ["HOST-15", TEST, NODE], ids=["claim", "test", "node"])
+@pytest.mark.parametrize("check", ["HOST-9", TEST, NODE], ids=["claim", "test", "node"])
 def test_valid_waiver_shows_as_waived_in_every_report(suite, tmp_path, check):
     run = suite(*FAILING, "--waivers", _waivers(tmp_path, check=f"'{check}'"))
     assert run.exit_code == Exit.PASSED, run.describe()
-    assert run.verdicts()["HOST-15"] == "waived"
+    assert run.verdicts()["HOST-9"] == "waived"
     test = run.tests()[NODE]
     assert test["outcome"] == "failed" and "GB free" in test["message"], test
     assert test["waiver"]["justification"] == JUSTIFICATION and test["waiver"]["check"] == check
@@ -77,10 +77,10 @@ def test_expired_waiver_does_not_waive(suite, tmp_path):
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     run = suite(*FAILING, "--waivers", _waivers(tmp_path, expires=yesterday))
     assert run.exit_code == Exit.GATE_FAILED, run.describe()
-    assert run.verdicts()["HOST-15"] == "fail"
+    assert run.verdicts()["HOST-9"] == "fail"
     test = run.tests()[NODE]
     assert test["waiver"] is None and test["expired_waiver"]["expires"] == yesterday, test
-    assert f"waiver **expired** {yesterday} (HOST-15), does not waive" in (run.reports / "summary.md").read_text()
+    assert f"waiver **expired** {yesterday} (HOST-9), does not waive" in (run.reports / "summary.md").read_text()
     assert run.summary["gate"]["expired_waivers"] == [NODE]
     assert _junit_case(run).find("failure") is not None
 
@@ -94,15 +94,15 @@ def test_waiver_for_another_host_does_not_waive(suite, tmp_path):
 
 @pytest.mark.parametrize("text, fragment", [
     ("waivers: [\n", "not YAML"),
-    ("- check: HOST-15\n", "expected a top-level 'waivers:' list"),
-    ("waivers:\n  - check: HOST-15\n    expires: 2099-12-31\n", "lacks justification"),
-    ("waivers:\n  - check: HOST-15\n    justification: x\n    expires: someday\n", "is not a date"),
+    ("- check: HOST-9\n", "expected a top-level 'waivers:' list"),
+    ("waivers:\n  - check: HOST-9\n    expires: 2099-12-31\n", "lacks justification"),
+    ("waivers:\n  - check: HOST-9\n    justification: x\n    expires: someday\n", "is not a date"),
     ("waivers:\n  - check: HOST-999\n    justification: x\n    expires: 2099-12-31\n", "HOST-999 is not a claim"),
     ("waivers:\n  - check: suites/nowhere.py::test_x\n    justification: x\n    expires: 2099-12-31\n",
      "neither a claim ID nor a test"),
-    ("waivers:\n  - check: HOST-15\n    justification: x\n    expires: 2099-12-31\n    owner: me\n",
+    ("waivers:\n  - check: HOST-9\n    justification: x\n    expires: 2099-12-31\n    owner: me\n",
      "unknown field owner"),
-    ("waivers:\n  - check: HOST-15\n    justification: '  '\n    expires: 2099-12-31\n", "non-empty"),
+    ("waivers:\n  - check: HOST-9\n    justification: '  '\n    expires: 2099-12-31\n", "non-empty"),
 ], ids=["not-yaml", "no-list", "no-justification", "bad-date", "unknown-claim", "unknown-test",
         "unknown-field", "empty-justification"])
 def test_malformed_waivers_file_is_a_usage_error(suite, tmp_path, text, fragment):

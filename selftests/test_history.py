@@ -1,8 +1,8 @@
 """Run history, end to end: two runs into one reports dir, the second compared with the first.
 
-The first run checks the real engine's socket (mode 0660, HOST-6 passes); the second checks
-a socket with mode 0666 (the faulty engine's, on the same host), so HOST-6 turns from pass
-to fail and its "socket mode" figure changes. The second summary.md must say both; both
+The first run checks the real engine's socket (mode 0660: SEC-4's socket-permissions
+passes); the second checks a socket with mode 0666 (the faulty engine's, on the same host),
+so SEC-4 turns from pass to fail and its "socket-permissions" figure changes. The second summary.md must say both; both
 summaries are kept under history/summaries/, and Allure's history has one line per run.
 How numeric figures are judged against the tolerance is unit-tested
 (unit/test_reporting_history.py).
@@ -18,7 +18,8 @@ import pytest
 
 from selftests.faulty_engine import FaultyEngine
 
-CHECKS = ("suites/host/test_daemon_socket.py", "--profile", "audit")
+CHECKS = ("suites/secure/test_default_isolation_findings.py::test_major_isolation_default"
+          "[SEC-4-socket-permissions]",)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def two_runs(suite, real_engine, tmp_path_factory):
 def test_first_run_has_nothing_to_compare_with(two_runs):
     _reports, (run, summary), _ = two_runs
     assert summary["history"]["previous"] is None, run.describe()
-    assert summary["claims"] and {c["id"]: c["verdict"] for c in summary["claims"]}["HOST-6"] == "pass"
+    assert summary["claims"] and {c["id"]: c["verdict"] for c in summary["claims"]}["SEC-4"] == "pass"
 
 
 def test_second_run_shows_the_verdict_change_and_the_figure_move(two_runs):
@@ -46,14 +47,14 @@ def test_second_run_shows_the_verdict_change_and_the_figure_move(two_runs):
     history = summary["history"]
     assert history["previous"]["id"] == first["run"]["id"], run.describe()
     assert history["previous"]["host"] == summary["run"]["host"]
-    assert {"claim": "HOST-6", "before": "pass", "after": "fail"} in history["verdicts"]
+    assert {"claim": "SEC-4", "before": "pass", "after": "fail"} in history["verdicts"]
     moves = {(m["claim"], m["figure"]): m for m in history["figures"]}
-    assert moves[("HOST-6", "socket mode")]["before"] == "0660"
-    assert moves[("HOST-6", "socket mode")]["after"] == "0666"
+    assert moves[("SEC-4", "socket-permissions")]["before"] == "hardened"
+    assert moves[("SEC-4", "socket-permissions")]["after"] == "weak (major)"
     text = (reports / "summary.md").read_text()
     assert "## Since the last run" in text and f"Compared with run `{first['run']['id']}`" in text
-    assert "| HOST-6 | pass | fail |" in text
-    assert "| HOST-6 | socket mode | 0660 | 0666 |" in text
+    assert "| SEC-4 | pass | fail |" in text
+    assert "| SEC-4 | socket-permissions | hardened | weak (major) |" in text
 
 
 def test_every_run_is_kept_for_the_next(two_runs):

@@ -27,9 +27,10 @@ from selftests.conftest import PROJECT
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = PROJECT / "reports" / "browser-check"
-CHECKS = ("suites/host/test_daemon_socket.py", "suites/host/test_storage.py", "--profile", "audit")
-EVIDENCE_TEST = "test_engine_socket_owner_and_mode[HOST-6]"
-EVIDENCE_NAME = "engine socket"
+CHECKS = ("suites/secure/test_default_isolation_findings.py::test_major_isolation_default",
+          "suites/host/test_storage.py", "--profile", "audit")
+EVIDENCE_TEST = "test_major_isolation_default[SEC-4-socket-permissions]"
+EVIDENCE_NAME = "socket-permissions setting"
 # The awesome report always asks for this optional widget; it exists only when metrics do.
 OPTIONAL_FETCHES = ("/widgets/metrics.json",)
 RENDER_TIMEOUT_MS = 30_000
@@ -149,7 +150,7 @@ def test_claim_page_shows_its_evidence_attachment(opened, results):
     result = next(r for r in results if r["name"] == EVIDENCE_TEST)
     opened.go(f"/{report_id(result['uuid'])}")
     title = opened.page.wait_for_selector("[data-testid=test-result-info-title]", timeout=RENDER_TIMEOUT_MS)
-    assert "HOST-6" in title.inner_text()
+    assert "SEC-4" in title.inner_text()
     opened.page.locator("[data-testid=test-result-tab-attachments]").click()
     header = opened.page.locator("[data-testid=test-result-attachment-header]", has_text=EVIDENCE_NAME)
     header.first.wait_for(timeout=RENDER_TIMEOUT_MS)

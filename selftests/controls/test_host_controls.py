@@ -1,5 +1,7 @@
-"""Negative controls of the host checks (HOST-6, HOST-7, HOST-13), and the host checks on the
-real engine: they run to a verdict there, and the host requirements this machine meets pass.
+"""Negative controls of the host checks (HOST-7) and of the gate (a minor SEC-4 finding), and
+the host checks on the real engine: they run to a verdict there, and the host requirements
+this machine meets pass. (The socket-permission control is SEC-4's, in
+test_security_controls.py.)
 
 The kernel checks (HOST-1 to HOST-5) read the running kernel, which no control can weaken;
 their decision logic is unit-tested on kernel configs that lack each feature
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from urllib.parse import urlparse
 
 import pytest
 
@@ -23,13 +24,12 @@ from selftests.conftest import RUN_ROOT
 from selftests.controls.negative import Control, assert_nothing_left, check_control
 
 HOST = "suites/host"
-SOCKET = f"{HOST}/test_daemon_socket.py::test_engine_socket_owner_and_mode"
-ICC = f"{HOST}/test_daemon_settings.py::test_icc_disabled_on_default_bridge"
+ICC = "suites/secure/test_default_isolation_findings.py::test_minor_isolation_default[SEC-4-icc]"
 TLS = f"{HOST}/test_daemon_settings.py::test_tcp_listeners_require_tls"
 AUDIT = ("--profile", "audit")
 # Host requirements any engine host fit for CI meets; the others are findings that depend on
 # how the daemon is configured, so on the real engine they only have to reach a verdict.
-REQUIREMENTS = ("HOST-1", "HOST-2", "HOST-3", "HOST-4", "HOST-5", "HOST-6", "HOST-14", "HOST-15")
+REQUIREMENTS = ("HOST-1", "HOST-2", "HOST-3", "HOST-4", "HOST-5", "HOST-8", "HOST-9")
 
 
 def test_host_checks_reach_a_verdict_on_the_real_engine(suite, real_client):
@@ -42,26 +42,17 @@ def test_host_checks_reach_a_verdict_on_the_real_engine(suite, real_client):
     assert_nothing_left(real_client, run)
 
 
-def test_world_writable_socket_fails_the_socket_check(suite, faulty_engine, real_client):
-    """A socket with mode 0666 (here: the faulty engine's, which proxies the real one)."""
-    engine = faulty_engine()
-    os.chmod(urlparse(engine.url).path, 0o666)
-    check_control(suite, Control("HOST-6-socket-0666", select=(SOCKET,), args=AUDIT,
-                                 expect={"[HOST-6]": "mode 0666 (root:root): every local user can drive the engine"}),
-                  real_client, engine=engine.url)
-
-
 def test_icc_on_fails_the_icc_check_and_a_minor_gate_fails_the_run(suite, faulty_engine, real_client):
-    """HOST-7 is a minor finding: below the default gate (exit 10), failing with --gate minor."""
+    """SEC-4's icc is a minor finding: below the default gate (exit 10), failing with --gate minor."""
     engine = faulty_engine("icc-on")
-    control = Control("HOST-7-icc-on", faults=("icc-on",), select=(ICC,), args=AUDIT,
-                      expect={"[HOST-7]": "enable_icc=true"})
+    control = Control("SEC-4-icc-on", faults=("icc-on",), select=(ICC,),
+                      expect={"[SEC-4-icc]": "enable_icc=true"})
     default_gate = check_control(suite, control, real_client, engine=engine.url)
     assert default_gate.exit_code == Exit.BELOW_GATE, default_gate.describe()
-    minor_gate = check_control(suite, replace(control, args=(*AUDIT, "--gate", "minor")), real_client,
+    minor_gate = check_control(suite, replace(control, args=("--gate", "minor")), real_client,
                                engine=engine.url)
     assert minor_gate.exit_code == Exit.GATE_FAILED, minor_gate.describe()
-    assert minor_gate.summary["gate"]["at_or_above"] == [f"{ICC}[HOST-7]"]
+    assert minor_gate.summary["gate"]["at_or_above"] == [ICC]
 
 
 @pytest.fixture
@@ -81,7 +72,7 @@ def tcp_engine():
 
 
 def test_plain_tcp_listener_fails_the_tls_check(suite, tcp_engine, real_client):
-    check_control(suite, Control("HOST-13-plain-tcp", select=(TLS,), args=AUDIT,
-                                 expect={"[HOST-13]": f"listens on tcp {tcp_engine.tcp_url.removeprefix('tcp://')} "
+    check_control(suite, Control("HOST-7-plain-tcp", select=(TLS,), args=AUDIT,
+                                 expect={"[HOST-7]": f"listens on tcp {tcp_engine.tcp_url.removeprefix('tcp://')} "
                                                       "without --tlsverify"}),
                   real_client, engine=tcp_engine.url)

@@ -7,7 +7,8 @@ given; ``ssh://user@host`` or ``docker://name``), and without ``--hosts`` it is 
 from the engine URL (``local://`` for a unix socket, the same host for an ``ssh://``
 engine). testinfra's own ``host`` would parametrise every check over the ``--hosts`` list
 and append ``[local://]`` to node ids; a conformance run tests one engine, so the checks
-keep their claim ids (``[HOST-6]``) instead.
+keep their claim ids (``[HOST-6]``) instead. ``engine_process`` and ``daemon_config``
+come from ``fixtures/host/plugin.py``, shared with the SEC-4 findings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import testinfra
 
 from fixtures.engine.plugin import engine_machine
 from fixtures.engine.target import Target
-from fixtures.host import daemon_process, daemon_settings, kernel_config
+from fixtures.host import daemon_settings, kernel_config
 
 
 @pytest.fixture(scope="session")
@@ -41,17 +42,8 @@ def engine_info(engine: docker.DockerClient) -> dict:
 
 
 @pytest.fixture(scope="session")
-def engine_process(host, engine_target: Target) -> daemon_process.EngineProcess | str:
-    """The process listening on the engine's socket, or why it cannot be named."""
-    return daemon_process.find(host, engine_target.url)
-
-
-@pytest.fixture(scope="session")
-def daemon(host, engine_process) -> daemon_settings.DaemonSettings:
-    """dockerd's effective settings (flags over daemon.json over defaults)."""
-    if isinstance(engine_process, str):
-        pytest.skip(f"the daemon's flags cannot be read: {engine_process}")
-    if not engine_process.is_dockerd:
-        pytest.skip(f"the engine's socket is served by {engine_process.name} (pid {engine_process.pid}), "
-                    "not by a dockerd: its flags and daemon.json cannot be read")
-    return daemon_settings.read(host, engine_process.argv)
+def daemon(daemon_config) -> daemon_settings.DaemonSettings:
+    """dockerd's effective settings; the check is not run when they cannot be read."""
+    if isinstance(daemon_config, str):
+        pytest.skip(daemon_config)
+    return daemon_config

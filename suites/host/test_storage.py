@@ -1,4 +1,4 @@
-"""HOST-14 and HOST-15: the storage driver and its backing filesystem; the data-root's free space."""
+"""HOST-8 and HOST-9: the storage driver and its backing filesystem; the data-root's free space."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _driver_status(info: dict) -> dict[str, str]:
     return {pair[0]: pair[1] for pair in info.get("DriverStatus") or [] if len(pair) == 2}
 
 
-@claim("HOST-14")
+@claim("HOST-8")
 def test_storage_driver_and_backing_filesystem(engine_info):
     """The storage driver MUST be a supported, non-deprecated one, on a backing filesystem it
     supports (overlay2 on ext4 or xfs with d_type).
@@ -44,7 +44,7 @@ def test_storage_driver_and_backing_filesystem(engine_info):
         f"{driver} on {backing} without d_type support (Supports d_type: {status.get('Supports d_type')})"
 
 
-@claim("HOST-15")
+@claim("HOST-9")
 def test_data_root_free_space(host, engine_info, thresholds):
     """The filesystem of the engine's data-root MUST have at least the configured free space.
 

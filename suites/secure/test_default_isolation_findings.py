@@ -21,6 +21,7 @@ import stat as stat_mode
 from dataclasses import dataclass
 from typing import Callable
 
+from fixtures.host.daemon_process import EngineProcess, engine_endpoint
 from fixtures.inspection import proc_status
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
@@ -35,6 +36,15 @@ class Context:
     engine_host: object
     resources: object
     alpine_ref: str
+    daemon_config: object  # DaemonSettings, or why the daemon's configuration cannot be read
+    engine_process: object
+
+    def configured(self, name: str, default: object) -> dict:
+        """What the daemon was told (flag, daemon.json or default), next to what is observed."""
+        if isinstance(self.daemon_config, str):
+            return {f"configured {name}": f"unknown: {self.daemon_config}"}
+        value, source = self.daemon_config.get(name, default)
+        return {f"configured {name}": value, "configured from": source}
 
     def security_options(self) -> list[str]:
         return self.engine.info().get("SecurityOptions") or []
@@ -59,24 +69,47 @@ def seccomp_profile(ctx: Context):
                       f"with Seccomp: {mode}"), {"SecurityOptions": options, "container Seccomp": mode}
 
 
+ALLOWED_SOCKET_BITS = 0o660  # owner and group read/write; nothing for others (CIS 3.15, 3.16)
+ALLOWED_SOCKET_GROUPS = ("root", "docker")
+
+
+def _socket_path(ctx: Context) -> str | None:
+    kind, where = engine_endpoint(ctx.engine_target.url)
+    if kind == "unix":
+        return where
+    unix = ctx.engine_process.listening("unix") if isinstance(ctx.engine_process, EngineProcess) else []
+    sockets = [path for path in unix if path.endswith(".sock") and "/containerd/" not in path]
+    return sockets[0] if sockets else None
+
+
 def socket_permissions(ctx: Context):
     url = ctx.engine_target.url
     if url.startswith("tcp://"):
         tls = os.environ.get("DOCKER_TLS_VERIFY") not in (None, "", "0")
-        return tls, f"the API is served over TCP {'with' if tls else 'without'} TLS verification ({url})", {"url": url}
-    path = url.split("://", 1)[1]
+        if not tls:
+            return False, f"the API is served over TCP without TLS verification ({url})", {"url": url}
+    path = _socket_path(ctx)
+    if path is None:
+        return True, f"the API is reached at {url} with TLS and no unix socket of the engine was found", \
+            {"url": url}
     socket_file = ctx.engine_host.file(path)
-    mode = socket_file.mode
-    found = f"socket {path}: mode {stat_mode.filemode(stat_mode.S_IFSOCK | mode)} ({mode:04o}), " \
-            f"owner {socket_file.user}:{socket_file.group}"
-    return not mode & 0o006, found, {"path": path, "mode": f"{mode:04o}", "owner": socket_file.user,
-                                     "group": socket_file.group}
+    mode, user, group = socket_file.mode, socket_file.user, socket_file.group
+    who = ("every local user" if mode & 0o002 else f"members of group {group}" if mode & 0o020
+           else "its owner only")
+    found = (f"socket {path} has mode {mode:04o} ({user}:{group}): {who} can drive the engine"
+             + (f"; bits {mode & ~ALLOWED_SOCKET_BITS:04o} are beyond 0660" if mode & ~ALLOWED_SOCKET_BITS else "")
+             + ("" if user == "root" else f"; owned by {user}, not root")
+             + ("" if group in ALLOWED_SOCKET_GROUPS else f"; group {group} is neither root nor docker"))
+    hardened = not mode & ~ALLOWED_SOCKET_BITS and user == "root" and group in ALLOWED_SOCKET_GROUPS
+    return hardened, found, {"path": path, "mode": f"{mode:04o}", "owner": user, "group": group,
+                             "who can connect": who}
 
 
 def icc(ctx: Context):
     options = ctx.engine.api.inspect_network("bridge").get("Options") or {}
     value = options.get("com.docker.network.bridge.enable_icc", "(unset: true)")
-    return value == "false", f"the default bridge has enable_icc={value} (daemon --icc)", {"bridge options": options}
+    return value == "false", f"the default bridge has enable_icc={value} (daemon --icc)", \
+        {"bridge options": options, **ctx.configured("icc", True)}
 
 
 def userns_remap(ctx: Context):
@@ -86,14 +119,14 @@ def userns_remap(ctx: Context):
     return remapped, (f"user namespaces: engine reports {options}; a container's uid_map is "
                       f"{' '.join(uid_map.split())!r} (root inside is root on the host)" if not remapped
                       else f"containers run in a remapped user namespace (uid_map {uid_map!r})"), \
-        {"SecurityOptions": options, "uid_map": uid_map}
+        {"SecurityOptions": options, "uid_map": uid_map, **ctx.configured("userns-remap", "")}
 
 
 def no_new_privileges(ctx: Context):
     status, _ = ctx.default_container_status()
     value = status.get("NoNewPrivs")
     return value == "1", f"a default container runs with NoNewPrivs: {value} (daemon --no-new-privileges)", \
-        {"NoNewPrivs": value}
+        {"NoNewPrivs": value, **ctx.configured("no-new-privileges", False)}
 
 
 def mac_profile(ctx: Context):
@@ -107,7 +140,7 @@ def mac_profile(ctx: Context):
 def live_restore(ctx: Context):
     enabled = ctx.engine.info().get("LiveRestoreEnabled")
     return bool(enabled), f"LiveRestoreEnabled={enabled} (containers stop when the daemon does)", \
-        {"LiveRestoreEnabled": enabled}
+        {"LiveRestoreEnabled": enabled, **ctx.configured("live-restore", False)}
 
 
 def userland_proxy(ctx: Context):
@@ -118,7 +151,7 @@ def userland_proxy(ctx: Context):
     proxies = [p for p in processes if "docker-proxy" in p and f"-host-port {port}" in p]
     return not proxies, (f"the userland proxy serves published port {port}: {proxies[0]}" if proxies else
                          f"published port {port} is forwarded without a userland proxy"), \
-        {"host port": port, "docker-proxy processes for it": proxies}
+        {"host port": port, "docker-proxy processes for it": proxies, **ctx.configured("userland-proxy", True)}
 
 
 SETTINGS: dict[str, tuple[str, Check]] = {
@@ -137,9 +170,11 @@ def _cases(severity: str) -> list[str]:
     return [case for case, (level, _) in SETTINGS.items() if level == severity]
 
 
-def _verdict(case: str, engine, engine_target, engine_host, resources, alpine_image) -> None:
+def _verdict(case: str, engine, engine_target, engine_host, resources, alpine_image, daemon_config,
+             engine_process) -> None:
     severity, check = SETTINGS[case]
-    ctx = Context(engine, engine_target, engine_host, resources, alpine_image.ref)
+    ctx = Context(engine, engine_target, engine_host, resources, alpine_image.ref, daemon_config,
+                  engine_process)
     hardened, found, data = check(ctx)
     evidence.as_json(f"{case} setting", {"severity if weak": severity, "hardened": hardened, "found": found, **data})
     evidence.figure(case, "hardened" if hardened else f"weak ({severity})")
@@ -147,19 +182,24 @@ def _verdict(case: str, engine, engine_target, engine_host, resources, alpine_im
 
 
 @claim("SEC-4", cases=_cases("major"), severity="major", smoke="seccomp-profile")
-def test_major_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image):
+def test_major_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
+                                  daemon_config, engine_process):
     """The engine MUST filter system calls by default and MUST NOT expose its API to everyone.
 
     ``seccomp-profile``: ``docker info`` lists seccomp with a profile and a default
     container runs with ``Seccomp: 2``. ``socket-permissions``: the API socket on the
-    engine's host grants nothing to "others" (its mode and owner are recorded); an API on
-    TCP must use TLS. A weak setting is a finding of severity major.
+    engine's host (for a TLS tcp engine, the unix socket its process listens on) is owned by
+    root, group root or docker, mode 0660 or stricter (CIS 3.15, 3.16): whoever can connect
+    controls the engine; an API on TCP must use TLS. A weak setting is a finding of severity
+    major. Each finding also records what the daemon was configured with (its flags and
+    daemon.json on its host), next to what is observed.
     """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image)
+    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
 
 
 @claim("SEC-4", cases=_cases("minor"), severity="minor")
-def test_minor_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image):
+def test_minor_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
+                                  daemon_config, engine_process):
     """The engine SHOULD harden its defaults; each weak one is a finding of severity minor.
 
     ``icc``: the default bridge's ``enable_icc`` is false. ``userns-remap``: ``docker info``
@@ -167,14 +207,15 @@ def test_minor_isolation_default(case, engine, engine_target, engine_host, resou
     ``/proc/self/uid_map``). ``no-new-privileges``: a default container runs with
     ``NoNewPrivs: 1``. ``mac-profile``: AppArmor or SELinux confines containers.
     """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image)
+    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
 
 
 @claim("SEC-4", cases=_cases("advisory"), severity="advisory")
-def test_advisory_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image):
+def test_advisory_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
+                                  daemon_config, engine_process):
     """The engine MAY harden these operational defaults; each weak one is an advisory finding.
 
     ``live-restore``: ``docker info`` reports LiveRestoreEnabled. ``userland-proxy``: a
     published port is served without a ``docker-proxy`` process on the engine's host.
     """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image)
+    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
