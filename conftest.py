@@ -10,6 +10,7 @@ pytest_plugins = [
     "fixtures.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
     "fixtures.engine.plugin",  # engine, engine_facts, docker_cli fixtures
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...
+    "fixtures.model_based",  # Hypothesis profiles (ci, thorough) for the stateful checks
     "fixtures.quiet",  # timing tests get the engine to themselves
     "fixtures.images.plugin",  # alpine_image, nginx_image: provisioned once per run
     "fixtures.registry.plugin",  # registry: one per run, shared by all workers

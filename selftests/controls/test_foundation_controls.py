@@ -1,4 +1,4 @@
-"""Negative controls of ENG-1, ENG-2, LW-1 and ALP-1."""
+"""Negative controls of ENG-1, ENG-2 (including its model-based check), LW-1 and ALP-1."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ CONTROLS = [
             select=(f"{ENGINE}/test_object_management.py",), fakes_removal=True,
             expect={f"test_object_lifecycle[ENG-2-{kind}]": "still listed after remove"
                     for kind in ("container", "image", "network", "volume")}),
+    # The model-based check: a remove that lies breaks the model at the first `rm` step.
+    Control("ENG-2-model-remove-lies", faults=("fake-remove=container",),
+            select=(f"{ENGINE}/test_lifecycle_model.py",), fakes_removal=True,
+            expect={"test_container_lifecycle_matches_a_model[ENG-2-containers]": "the model expects"}),
     Control("LW-1-vm-runtime", faults=("vm-runtime",), select=("suites/lightweight/test_shared_kernel.py",),
             expect={"test_runtime_is_not_a_vm[LW-1]": "kata-runtime"}),
     Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),

@@ -15,6 +15,7 @@ import socket
 import uuid
 
 import pytest
+from docker.errors import APIError
 
 from fixtures.ledger.marks import claim
 from fixtures.network.published import bind_address, host_port, published_host
@@ -112,7 +113,15 @@ def no_disturbance(resources, images, engine_url):
     # (the pattern "slee[p] N" matches B's "sleep N" but not the shell that runs pkill).
     attempt = _exec(a, f"echo scratch > {scratch}; pkill -f 'slee[p] {marker}'; echo pkill=$?")
     b.reload()
-    b_sees = _exec(b, f"ls {scratch} 2>/dev/null; true") if b.status == "running" else "(not running)"
+    try:
+        b_sees = _exec(b, f"ls {scratch} 2>/dev/null; true") if b.status == "running" else "(not running)"
+    except APIError as exc:
+        # B died between the reload and the exec: the engine refuses the exec (409), and
+        # B's state catches up; either way B is no longer running.
+        if exc.status_code != 409:
+            raise
+        b.reload()
+        b_sees = f"(not running: {exc.explanation})"
     evidence.as_json("team A against team B", {"A": attempt, "B status": b.status,
                                                "B exit code": b.attrs["State"]["ExitCode"], "B sees A's file": b_sees})
     assert b.status == "running", f"team A killed team B's process (sleep {marker}): B is {b.status}"
