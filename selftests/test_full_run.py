@@ -1,8 +1,10 @@
 """Full suite runs against the real engine, as a user runs them: the gate passes, the
 reports are written, the user's own objects are untouched, and nothing is left behind.
 
-Two runs in a row under ``-n 2`` (the full profile, then the smoke profile), each checked
-for leftovers. A default dockerd has findings below the default gate (SEC-1, SEC-2, SEC-4:
+Two runs in a row under ``-n 2`` on the real engine (the full profile, then the smoke
+profile), each checked for leftovers; and a full run on a fresh sandbox engine, as the main
+command does on a machine where no engine runs, where the suite provisions every image
+itself (run-unique names, removed at the end). A default dockerd has findings below the default gate (SEC-1, SEC-2, SEC-4:
 icc, no user namespaces, ...), so a run passes the gate with exit 10, or 0 on a hardened
 engine; an error or a failure at or above the gate fails this test.
 """
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from fixtures.exitcodes import Exit
-from selftests.conftest import SELFTEST_LABEL, leftovers
+from selftests.conftest import RUN_ROOT, leftovers
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,14 @@ def smoke_run(suite, full_run):
     return suite("-n", "2", "--profile", "smoke")
 
 
-@pytest.mark.parametrize("which", ["full_run", "smoke_run"])
+@pytest.fixture(scope="module")
+def fresh_engine_run(suite, smoke_run):
+    if os.geteuid() != 0:
+        pytest.skip("a sandbox engine needs root")
+    return suite("-n", "2", engine="sandbox")
+
+
+@pytest.mark.parametrize("which", ["full_run", "smoke_run", "fresh_engine_run"])
 def test_run_passes_the_gate(which, request):
     run = request.getfixturevalue(which)
     assert run.exit_code in (Exit.PASSED, Exit.BELOW_GATE), run.describe()
@@ -88,3 +98,14 @@ def test_nothing_is_left_behind(which, request, real_client):
     run = request.getfixturevalue(which)
     run_id = run.summary["run"]["id"]
     assert leftovers(real_client, run_id) == {"containers": [], "images": [], "volumes": [], "networks": []}
+
+
+def test_fresh_engine_run_provisioned_its_images_and_cleaned_up(fresh_engine_run):
+    run = fresh_engine_run
+    assert run.summary["engine"]["engine.source"] == "sandbox", run.describe()
+    assert "offline-build" in run.summary["engine"]["images"], run.summary["engine"]["images"]
+    diff = json.loads((run.reports / "state-diff.json").read_text())
+    for group in ("removed", "changed", "leaked"):
+        assert not any(diff[group].values()), (group, diff[group])
+    assert diff["cleanup_problems"] == []
+    assert not (RUN_ROOT / run.summary["run"]["id"]).exists(), "the run directory was not removed"

@@ -65,13 +65,13 @@ def test_daemon_pulls_from_registry(registry_cli, engine, resources, registry, a
             "the daemon's registry requests do not name the client they were made for"
 
 
-def _check_remote_daemon(docker_cli, resources, alpine_image, expected: dict, transport: str,
+def _check_remote_daemon(docker_cli, resources, image: str, expected: dict, transport: str,
                          env: dict[str, str]) -> None:
     """The CLI with ``env`` (its ``DOCKER_HOST`` a ``transport``:// URL) reaches the daemon whose
     ``docker info`` is ``expected`` (read over its own socket), and runs a container there."""
     url = env["DOCKER_HOST"]
     info = docker_cli("info", "--format", "{{.ID}} {{.DockerRootDir}}", env=env)
-    echoed = docker_cli("run", "--rm", *resources.label_flags(), alpine_image.ref, "echo", f"over-{transport}",
+    echoed = docker_cli("run", "--rm", *resources.label_flags(), image, "echo", f"over-{transport}",
                         env=env)
     evidence.figure(f"remote daemon ({transport})", url)
     evidence.as_json(f"over {transport}", {"DOCKER_HOST": url, "daemon ID (own socket)": expected["ID"],
@@ -95,12 +95,12 @@ def test_remote_daemon_over_tcp(request, docker_cli, engine, engine_target, reso
     there that answers.
     """
     if engine_target.url.startswith("tcp://"):
-        url, client = engine_target.url, engine
+        url, client, image = engine_target.url, engine, alpine_image.ref
     else:
         owned = request.getfixturevalue("owned_engine")
-        owned.copy_image(engine, alpine_image.ref)
+        image = owned.copy_image(engine, alpine_image)
         url, client = owned.tcp_url, owned.client
-    _check_remote_daemon(docker_cli, resources, alpine_image, client.info(), "tcp", {"DOCKER_HOST": url})
+    _check_remote_daemon(docker_cli, resources, image, client.info(), "tcp", {"DOCKER_HOST": url})
 
 
 @claim("ARCH-1")
@@ -122,4 +122,4 @@ def test_remote_daemon_over_ssh(request, run, docker_cli, engine, engine_target,
             pytest.skip(f"not applicable: no ssh daemon can run here: {exc}")
         request.addfinalizer(lambda: ssh_loopback.stop(run.run_dir, ssh))
         env = {"DOCKER_HOST": ssh.url, "PATH": ssh.path}
-    _check_remote_daemon(docker_cli, resources, alpine_image, engine.info(), "ssh", env)
+    _check_remote_daemon(docker_cli, resources, alpine_image.ref, engine.info(), "ssh", env)

@@ -73,10 +73,9 @@ def _ancestors_below(engine, image_id: str, base_id: str) -> list[str]:
 
 def containers_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
     owned_engine = request.getfixturevalue("owned_engine")
-    owned_engine.copy_image(engine, alpine_image.ref)
+    base = owned_engine.copy_image(engine, alpine_image)
     cli = owned_engine.cli
-    for args in (("run", alpine_image.ref, "true"), ("run", alpine_image.ref, "false"),
-                 ("container", "create", alpine_image.ref, "true")):
+    for args in (("run", base, "true"), ("run", base, "false"), ("container", "create", base, "true")):
         made = cli(*args)
         assert made.ok or args[-1] == "false", \
             f"could not make a container on the owned engine: {error_line(made.stderr)}"
@@ -132,7 +131,7 @@ def test_remove_all_containers(case, request, engine, docker_cli, resources, alp
 
 def images_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
     owned_engine = request.getfixturevalue("owned_engine")
-    owned_engine.copy_image(engine, alpine_image.ref)
+    owned_engine.copy_image(engine, alpine_image)
     cli = owned_engine.cli
     for container in owned_engine.contents()["containers"]:
         owned_engine.client.api.remove_container(container, force=True, v=True)
