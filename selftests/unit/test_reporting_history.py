@@ -15,9 +15,18 @@ from fixtures.reporting.summary import render_markdown
     ({"value": 80, "unit": "GB", "better": "higher"}, {"value": 40, "unit": "GB", "better": "higher"}, "regression"),
     ({"value": 80, "unit": "GB"}, {"value": 40, "unit": "GB"}, "changed"),  # no direction known
     ({"value": "0660"}, {"value": "0666"}, "changed"),
+    # a declared noise floor: 7.9 -> 58.3 µs of loopback jitter is not a regression ...
+    ({"value": 7.9, "unit": "µs", "noise": 100}, {"value": 58.3, "unit": "µs", "noise": 100}, "within tolerance"),
+    # ... but a move past both the tolerance and the floor still is
+    ({"value": 80, "unit": "µs", "noise": 100}, {"value": 250, "unit": "µs", "noise": 100}, "regression"),
 ])
 def test_figure_moves_are_judged_against_the_tolerance(before, after, assessment):
     assert history.figure_move(before, after, 20)["assessment"] == assessment
+
+
+def test_values_new_on_every_run_are_not_compared():
+    before = {"value": "90fd20a76b2d", "trend": False}
+    assert history.figure_move(before, {"value": "371e0216c5c5", "trend": False}, 20) is None
 
 
 def test_unmoved_figures_are_not_listed():

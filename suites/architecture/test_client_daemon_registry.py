@@ -73,7 +73,7 @@ def _check_remote_daemon(docker_cli, resources, image: str, expected: dict, tran
     info = docker_cli("info", "--format", "{{.ID}} {{.DockerRootDir}}", env=env)
     echoed = docker_cli("run", "--rm", *resources.label_flags(), image, "echo", f"over-{transport}",
                         env=env)
-    evidence.figure(f"remote daemon ({transport})", url)
+    evidence.figure(f"remote daemon ({transport})", url, trend=False)
     evidence.as_json(f"over {transport}", {"DOCKER_HOST": url, "daemon ID (own socket)": expected["ID"],
                                            f"docker info over {transport}": info.stdout.strip(),
                                            "run": echoed.stdout.strip()})

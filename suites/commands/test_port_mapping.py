@@ -90,7 +90,7 @@ def case_publish_all(m: Mapping) -> None:
     result, container = m.run_detached("-P", m.friendlyname.name)
     _require_ok(result)
     bound = _host_ports(m.ports(container), "80/tcp")
-    evidence.figure("random host port", ", ".join(f"{ip or '*'}:{p}" for ip, p in bound) or "none")
+    evidence.figure("random host port", ", ".join(f"{ip or '*'}:{p}" for ip, p in bound) or "none", trend=False)
     assert bound, "-P published no host port for the image's EXPOSE 80"
     m.page(m.host, bound[0][1])
 
@@ -170,8 +170,8 @@ def _assert_nothing_half_created(m: Mapping, keep: set[str]) -> None:
                                   "endpoints": [n.get("EndpointID") for n in networks.values() if n.get("EndpointID")],
                                   "ports": attrs["NetworkSettings"].get("Ports") or {}}
     evidence.as_json("left by the failed run", states)
-    evidence.figure("left by the failed run",
-                    ", ".join(f"{k} {v['Status']}" for k, v in states.items()) or "nothing")
+    evidence.figure("left by the failed run",  # the ids are in the attachment above
+                    ", ".join(sorted(v["Status"] for v in states.values())) or "nothing")
     for name, state in states.items():
         assert state["Status"] == "created" and not state["Pid"], \
             f"the failed run left container {name} {state['Status']} (pid {state['Pid']})"
@@ -277,7 +277,7 @@ def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_imag
         summary[name] = {"address": f"{sample.address}:{sample.port}", "carrier": sample.carrier,
                          "how seen": sample.evidence, "echoed intact": sample.echoed,
                          "rtt": dist.as_dict()}
-        evidence.figure(f"rtt p50 {name}", round(dist.p50 * 1000, 1), "µs")
+        evidence.figure(f"rtt p50 {name}", round(dist.p50 * 1000, 1), "µs", noise=100)  # loopback jitter
         if name != "direct":
             evidence.figure(f"carrier {name}", sample.carrier)
     evidence.as_json("round trips", {"summary": summary,

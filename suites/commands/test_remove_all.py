@@ -82,7 +82,8 @@ def containers_owned_engine_literal(request, engine, docker_cli, resources, alpi
     before = owned_engine.contents()["containers"]
     result = cli.shell(REMOVE_ALL_CONTAINERS)
     after = owned_engine.contents()["containers"]
-    evidence.figure("literal mode", f"{OWNED_MODE} ({owned_engine.url})")
+    evidence.figure("literal mode", OWNED_MODE)
+    evidence.figure("owned engine", owned_engine.url, trend=False)
     evidence.as_json("containers", {"before": before, "after": after, "stdout": result.stdout.split()})
     assert len(before) >= 3, f"the owned engine holds {len(before)} containers, not the 3 made"
     assert result.ok, f"`{REMOVE_ALL_CONTAINERS}` exited {result.exit_code}: {error_line(result.stderr)}"
@@ -140,7 +141,8 @@ def images_owned_engine_literal(request, engine, docker_cli, resources, alpine_i
     before = owned_engine.contents()["images"]
     result = cli.shell(REMOVE_ALL_IMAGES)
     after = owned_engine.contents()["images"]
-    evidence.figure("literal mode", f"{OWNED_MODE} ({owned_engine.url})")
+    evidence.figure("literal mode", OWNED_MODE)
+    evidence.figure("owned engine", owned_engine.url, trend=False)
     evidence.figure("images removed", len(before) - len(after))
     evidence.figure("literal exit code", result.exit_code)
     evidence.as_json("images", {"before": before, "after": after, "stdout": result.stdout.splitlines(),

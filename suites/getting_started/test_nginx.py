@@ -44,7 +44,8 @@ def test_nginx_serves_and_stops_cleanly(docker_cli, engine, resources, nginx_ima
     """
     port = free_tcp_port()
     host = published_host(engine_target.url)
-    evidence.figure("image", f"{nginx_image.ref} ({nginx_image.source})")
+    evidence.figure("image", nginx_image.ref, trend=False)  # run-unique when this run imported it
+    evidence.figure("image source", nginx_image.source)
     started = docker_cli("run", "-d", *resources.label_flags(), "-p", f"{port}:80", nginx_image.ref)
     adopt_test_containers(resources)
     assert started.ok, f"`docker run -d -p {port}:80 {nginx_image.ref}` failed: {error_line(started.stderr)}"
@@ -72,7 +73,7 @@ def test_nginx_serves_and_stops_cleanly(docker_cli, engine, resources, nginx_ima
     log = engine.api.logs(container).decode(errors="replace")
     signals = [e.attributes.get("signal") for e in events if e.action == "kill"]
     evidence.figure("stop signal", stop_signal or "SIGTERM (default)")
-    evidence.figure("docker container stop took", round(stopped.duration_s, 3), "s")
+    evidence.figure("docker container stop took", round(stopped.duration_s, 3), "s", noise=0.2)
     evidence.as_json("stop", {"events": [e.as_dict() for e in events], "State": state})
     evidence.text("nginx log", log or "(empty)")
     assert stopped.ok, f"`docker container stop` failed: {error_line(stopped.stderr)}"
