@@ -6,21 +6,12 @@ from this machine").
 
 from __future__ import annotations
 
-from docker.errors import NotFound
-
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
+from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
 from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
-
-
-def _exists(engine, container: str) -> bool:
-    try:
-        engine.api.inspect_container(container)
-        return True
-    except NotFound:
-        return False
 
 
 def _in_ls_all(docker_cli, container: str) -> bool:
@@ -35,7 +26,7 @@ def case_stopped(docker_cli, engine, resources, image: str) -> None:
     assert made.ok, f"could not make the stopped container: {error_line(made.stderr)}"
     listed_before = _in_ls_all(docker_cli, container)
     result = docker_cli("container", "rm", container)
-    gone = not _exists(engine, container)
+    gone = not objects.exists(engine, "container", container)
     listed_after = _in_ls_all(docker_cli, container)
     evidence.as_json("rm of a stopped container", {"listed before": listed_before, "exit code": result.exit_code,
                                                    "stdout": result.stdout.strip(), "gone": gone,
@@ -51,7 +42,7 @@ def case_running_refused(docker_cli, engine, resources, image: str) -> None:
     (container,) = adopt_test_containers(resources)
     assert made.ok, f"could not start the running container: {error_line(made.stderr)}"
     refused = docker_cli("container", "rm", container)
-    state = engine.api.inspect_container(container)["State"] if _exists(engine, container) else None
+    state = engine.api.inspect_container(container)["State"] if objects.exists(engine, "container", container) else None
     evidence.as_json("rm of a running container", {"exit code": refused.exit_code,
                                                    "stderr": refused.stderr.strip(), "State after": state})
     assert not refused.ok, f"`docker container rm` removed the running container {container[:12]} without -f"
@@ -59,7 +50,7 @@ def case_running_refused(docker_cli, engine, resources, image: str) -> None:
     assert "running" in refused.stderr.lower() and "force" in refused.stderr.lower(), \
         f"the refusal does not say the container is running and -f is needed: {error_line(refused.stderr)}"
     forced = docker_cli("container", "rm", "-f", container)
-    assert forced.ok and not _exists(engine, container), \
+    assert forced.ok and not objects.exists(engine, "container", container), \
         f"`docker container rm -f` did not remove the running container: {error_line(forced.stderr)}"
 
 

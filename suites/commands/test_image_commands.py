@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from docker.errors import NotFound
 
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
+from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
 from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
@@ -77,19 +77,11 @@ def test_image_ls_all_lists_intermediates(docker_cli, engine, build_image, resou
     assert not shown, f"plain `docker image ls` lists intermediate image(s) {shown}; only -a should"
 
 
-def _image_exists(engine, image_id: str) -> bool:
-    try:
-        engine.api.inspect_image(image_id)
-        return True
-    except NotFound:
-        return False
-
-
 def case_unused(docker_cli, engine, build_image, resources, base: str) -> None:
     image, tag = _build_layered(build_image, resources, base)
     short = _short(image.id)
     result = docker_cli("image", "rm", short)
-    exists = _image_exists(engine, image.id)
+    exists = objects.exists(engine, "image", image.id)
     listed = short in _listed_ids(docker_cli, "-a")
     evidence.as_json("image rm", {"image": short, "exit code": result.exit_code, "stdout": result.stdout,
                                   "inspect after": "found" if exists else "404", "in ls -a after": listed})
@@ -105,7 +97,7 @@ def case_in_use_refused(docker_cli, engine, build_image, resources, base: str) -
     adopt_test_containers(resources)
     assert made.ok, f"could not start a container of {tag}: {error_line(made.stderr)}"
     refused = docker_cli("image", "rm", short)
-    exists = _image_exists(engine, image.id)
+    exists = objects.exists(engine, "image", image.id)
     evidence.as_json("image rm of an image in use", {"image": short, "container": made.stdout.strip()[:12],
                                                      "exit code": refused.exit_code,
                                                      "stderr": refused.stderr.strip(),

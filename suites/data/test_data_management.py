@@ -9,9 +9,9 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from docker.errors import NotFound
 
 from fixtures.engine.cli_errors import error_line
+from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
 from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
@@ -43,11 +43,7 @@ class Data:
         return name
 
     def volume_exists(self, name: str) -> bool:
-        try:
-            self.engine.api.inspect_volume(name)
-            return True
-        except NotFound:
-            return False
+        return objects.exists(self.engine, "volume", name)
 
 
 def case_named_volume_outlives_container(d: Data) -> None:
