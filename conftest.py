@@ -5,13 +5,16 @@ run uses them. The tests live in ``suites/``, one folder per chapter of the docu
 """
 
 pytest_plugins = [
-    "fixtures.options",  # the option group and its ini twins
-    "fixtures.thresholds",  # thresholds from conformance.toml, as the `thresholds` fixture
-    "fixtures.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
-    "fixtures.engine.plugin",  # engine, engine_facts, docker_cli fixtures
+    "fixtures.run.options",  # the option group and its ini twins
+    "fixtures.run.thresholds",  # thresholds from conformance.toml, as the `thresholds` fixture
+    "fixtures.session.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
+    "fixtures.session.state",  # the session state sent to xdist workers
+    "fixtures.session.plugin",  # run, engine_target, engine_facts, run_images, registry_service
+    "fixtures.engine.plugin",  # engine, docker_cli, engine_host fixtures
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...
-    "fixtures.model_based",  # Hypothesis profiles (ci, thorough) for the stateful checks
-    "fixtures.quiet",  # timing tests get the engine to themselves
+    "fixtures.resources.labelled_cli",  # labelled_cli: the docker CLI, labelling and adopting what it makes
+    "fixtures.run.hypothesis_profiles",  # Hypothesis profiles (ci, thorough) for the stateful checks
+    "fixtures.run.quiet",  # timing tests get the engine to themselves
     "fixtures.images.plugin",  # alpine_image, nginx_image: provisioned once per run
     "fixtures.registry.plugin",  # registry: one per run, shared by all workers
     "fixtures.host.plugin",  # engine_process, daemon_config: the daemon as its host runs it

@@ -24,10 +24,10 @@ from fixtures.engine import sandbox
 from fixtures.engine.target import Target, choose, negotiate, probe
 from fixtures.images.provision import ALPINE, NGINX, provision
 from fixtures.images.release import release
-from fixtures.lifecycle import UNDOERS
-from fixtures.options import default_image_cache
-from fixtures.resources.labels import RUN, RunIdentity
-from fixtures.rundir import RunDir
+from fixtures.run.identity import RUN, RunIdentity
+from fixtures.run.options import default_image_cache
+from fixtures.run.rundir import RunDir
+from fixtures.session.lifecycle import UNDOERS
 from selftests.faulty_engine import FaultyEngine
 
 PROJECT = Path(__file__).resolve().parents[1]

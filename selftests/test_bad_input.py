@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from fixtures.exitcodes import Exit
+from fixtures.core.exitcodes import Exit
 
 
 def _one_clear_line(run) -> str:

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from fixtures.exitcodes import Exit
+from fixtures.core.exitcodes import Exit
 from selftests.conftest import RUN_ROOT, leftovers
 
 

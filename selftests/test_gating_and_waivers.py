@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from fixtures.exitcodes import Exit
+from fixtures.core.exitcodes import Exit
 
 TEST = "suites/host/test_storage.py::test_data_root_free_space"
 NODE = f"{TEST}[HOST-9]"

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from fixtures.exitcodes import Exit
+from fixtures.core.exitcodes import Exit
 from selftests.conftest import leftovers
 
 SELECT = ("suites/commands/test_build.py", "suites/commands/test_remove_all.py")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.exitcodes import Exit
-from fixtures.resources.labels import RUN
-from fixtures.waiting import wait_until
+from fixtures.core.exitcodes import Exit
+from fixtures.core.waiting import wait_until
+from fixtures.run.identity import RUN
 from selftests.conftest import PROJECT, RUN_ROOT, leftovers
 
 

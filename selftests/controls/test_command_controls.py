@@ -10,13 +10,13 @@ import time
 import pytest
 import requests
 
-from fixtures import processes
-from fixtures.lifecycle import UNDOERS
-from fixtures.network.ports import free_tcp_port
+from fixtures.core.waiting import wait_until
 from fixtures.registry import server as registry_server
-from fixtures.resources.labels import RunIdentity
-from fixtures.rundir import RunDir
-from fixtures.waiting import wait_until
+from fixtures.run import processes
+from fixtures.run.identity import RunIdentity
+from fixtures.run.ports import free_tcp_port
+from fixtures.run.rundir import RunDir
+from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import RUN_ROOT
 from selftests.controls.negative import Control, check_control
 

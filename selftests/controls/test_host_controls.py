@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import pytest
 
+from fixtures.core.exitcodes import Exit
 from fixtures.engine import sandbox
-from fixtures.exitcodes import Exit
-from fixtures.lifecycle import UNDOERS
-from fixtures.resources.labels import RunIdentity
-from fixtures.rundir import RunDir
+from fixtures.run.identity import RunIdentity
+from fixtures.run.rundir import RunDir
+from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import RUN_ROOT
 from selftests.controls.negative import Control, assert_nothing_left, check_control
 

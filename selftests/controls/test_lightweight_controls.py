@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from fixtures.lifecycle import UNDOERS
 from fixtures.registry import server as registry_server
-from fixtures.resources.labels import RunIdentity
-from fixtures.rundir import RunDir
+from fixtures.run.identity import RunIdentity
+from fixtures.run.rundir import RunDir
+from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import RUN_ROOT, SELFTEST_LABEL
 from selftests.controls.negative import Control, check_control
 from selftests.controls.weakened_registry import WeakenedRegistry

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from typing import Iterable
 
-from fixtures.waiting import wait_until
+from fixtures.core.waiting import wait_until
 
 from .access_log import AccessLog
 from .endpoints import Endpoint, default_upstream

@@ -3,6 +3,8 @@
 import json
 import re
 
+import pytest
+
 from fixtures.reporting.allure_environment import (
     CATEGORIES,
     write_categories,
@@ -66,10 +68,27 @@ def test_categories_file_is_the_rule_list(tmp_path):
 
 def test_categories_split_failed_from_broken(tmp_path):
     rules = json.loads(write_categories(tmp_path).read_text())
-    by_status = {status: rule["name"] for rule in rules for status in rule["matchedStatuses"]}
+    by_status = {}
+    for rule in rules:
+        for status in rule["matchedStatuses"]:
+            by_status.setdefault(status, []).append(rule["name"])
 
-    assert by_status == {"failed": "Product failures", "broken": "Broken environment",
-                         "skipped": "Waived failures"}
+    assert by_status == {"failed": ["Product failures"], "broken": ["Broken environment"],
+                         "skipped": ["Waived failures", "Not run (the claim is partial)", "Not applicable"]}
+
+
+@pytest.mark.parametrize("message, category", [
+    ("not run: needs the engine's host", "Not run (the claim is partial)"),
+    ("Skipped: not run: no second engine", "Not run (the claim is partial)"),
+    ("not applicable: the engine's OSType is 'linux'", "Not applicable"),
+    ("XFAIL waived until 2026-06-30 (HOST-9): dev hosts", "Waived failures"),
+])
+def test_skips_are_sorted_by_their_kind(tmp_path, message, category):
+    rules = json.loads(write_categories(tmp_path).read_text())
+    matched = [r["name"] for r in rules if "skipped" in r["matchedStatuses"]
+               and re.search(r["messageRegex"], message)]
+
+    assert matched == [category]
 
 
 def test_waived_failures_category_matches_only_the_waiver_message(tmp_path):

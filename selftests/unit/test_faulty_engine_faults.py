@@ -14,7 +14,7 @@ from contextlib import closing
 import docker
 import pytest
 
-from fixtures.waiting import wait_until
+from fixtures.core.waiting import wait_until
 from selftests.faulty_engine.faults.reports import FAKE_API_VERSION, VM_RUNTIME
 from selftests.faulty_engine.selftest_fixtures import (  # noqa: F401 - fixtures used by name
     case,

@@ -8,19 +8,19 @@ request bodies (build, load, cp), both hijack variants (101 Upgrade and the olde
 from __future__ import annotations
 
 import os
-from contextlib import closing
 import signal
 import socket
 import struct
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import docker
 import pytest
 
-from fixtures.waiting import wait_until
+from fixtures.core.waiting import wait_until
 from selftests.faulty_engine import FaultSpecError, FaultyEngine
 from selftests.faulty_engine.selftest_fixtures import (  # noqa: F401 - fixtures used by name
     CASE_KEY,

@@ -1,6 +1,10 @@
 """Reading apk's installed database and writing a subset of it back."""
 
-from fixtures.images.apk_db import dependency_name, parse_installed, render_installed
+from fixtures.images.offline.apk_db import (
+    dependency_name,
+    parse_installed,
+    render_installed,
+)
 
 INSTALLED = """C:Q1aaaaaaaaaaaaaaaaaaaaaaaaaaa=
 P:musl

@@ -3,9 +3,13 @@
 import io
 import tarfile
 
-from fixtures.images.apk_checksum import checksum_file_token
-from fixtures.images.apk_db import ApkPackage
-from fixtures.images.apk_db_subset import scripts_subset, triggers_subset, world_text
+from fixtures.images.offline.apk_checksum import checksum_file_token
+from fixtures.images.offline.apk_db import ApkPackage
+from fixtures.images.offline.apk_db_subset import (
+    scripts_subset,
+    triggers_subset,
+    world_text,
+)
 
 KEPT = ApkPackage("busybox", "1.37.0-r30", "Q18TR4AbuWsapA0X+CI3w/T/AqRyU=", (), (), (), (), {}, "")
 GONE = ApkPackage("kmod", "34.2-r1", "Q14aGmh1zVlwbtGr8XnSTccfKa02k=", (), (), (), (), {}, "")

@@ -6,9 +6,9 @@ import tarfile
 
 import pytest
 
+from fixtures.engine.image_refs import normalize_ref, split_ref
 from fixtures.images.docker_archive import archive_refs
 from fixtures.images.errors import ImageSourceError
-from fixtures.images.image_refs import normalize_ref, split_ref
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,12 @@ import tarfile
 
 import pytest
 
-from fixtures.images.deterministic_tar import TarEntry, ordered, tar_order, write_tar
+from fixtures.images.offline.deterministic_tar import (
+    TarEntry,
+    ordered,
+    tar_order,
+    write_tar,
+)
 
 ENTRIES = [
     TarEntry("bin", "dir", 0o755, mtime=100),

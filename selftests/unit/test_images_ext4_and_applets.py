@@ -1,7 +1,7 @@
 """Parsing debugfs stat output, and choosing the busybox applet links."""
 
-from fixtures.images.busybox_applets import missing_links, parse_applet_list
-from fixtures.images.ext4_image import parse_stat_output
+from fixtures.images.offline.busybox_applets import missing_links, parse_applet_list
+from fixtures.images.offline.ext4_image import parse_stat_output
 
 STAT_OUTPUT = '''debugfs: stat "/bin/busybox"
 Inode: 18   Type: regular    Mode:  0755   Flags: 0x80000

@@ -7,7 +7,7 @@ import pytest
 from fixtures.images.cache_location import default_cache_dir
 from fixtures.images.errors import OfflineBuildError
 from fixtures.images.import_changes import import_changes, label_change, split_changes
-from fixtures.images.tar_cache import cached_tar
+from fixtures.images.offline.tar_cache import cached_tar
 
 
 def test_labels_become_one_quoted_label_instruction():

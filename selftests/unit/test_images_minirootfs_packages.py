@@ -2,9 +2,9 @@
 
 import pytest
 
-from fixtures.images.apk_db import ApkPackage
 from fixtures.images.errors import OfflineBuildError
-from fixtures.images.minirootfs_packages import (
+from fixtures.images.offline.apk_db import ApkPackage
+from fixtures.images.offline.minirootfs_packages import (
     MINIROOTFS_PACKAGES,
     check_self_consistent,
     resolve_closure,

@@ -3,8 +3,8 @@
 import base64
 import hashlib
 
-from fixtures.images.apk_checksum import checksum_file_token, checksum_matches
-from fixtures.images.pristine_files import restore
+from fixtures.images.offline.apk_checksum import checksum_file_token, checksum_matches
+from fixtures.images.offline.pristine_files import restore
 
 
 def q1(data: bytes) -> str:

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 from docker.errors import APIError, ImageNotFound
 
+from fixtures.engine.image_refs import normalize_ref
 from fixtures.images.errors import OfflineBuildError
-from fixtures.images.image_refs import normalize_ref
 from fixtures.images.provision import ImageSourceError, Recipe, provision
 
 LABELS = {"conformance.run": "r1"}

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.measure.transfer_progress import (PULL_FETCHED, PULL_SKIPPED, PUSH_SENT, PUSH_SKIPPED, TransferError,
-                                                any_status, manifest_digest, short, statuses)
 from fixtures.registry import access_log
+from fixtures.registry.transfer_progress import (
+    PULL_FETCHED,
+    PULL_SKIPPED,
+    PUSH_SENT,
+    PUSH_SKIPPED,
+    TransferError,
+    any_status,
+    manifest_digest,
+    short,
+    statuses,
+)
 
 UA = '"" "docker/20.10.24+dfsg1 go/go1.19.8"'
 D1 = "sha256:" + "1" * 64

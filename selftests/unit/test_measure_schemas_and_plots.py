@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from fixtures.measure import oci_schema, plots
-from fixtures.measure.stats import Distribution, percentile
+from fixtures.core.stats import Distribution, percentile
+from fixtures.measure import plots
+from fixtures.registry import oci_schema
 
 DIGEST = "sha256:" + "a" * 64
 MANIFEST = {

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.stats import Distribution
 from fixtures.ledger.marks import claim
 from fixtures.measure import start_latency
-from fixtures.measure.stats import Distribution
-from fixtures.reporting import evidence
 
 
 def _sh(run_container, image: str, script: str) -> tuple[int, str]:
@@ -22,7 +22,7 @@ def _sh(run_container, image: str, script: str) -> tuple[int, str]:
 
 
 def check_size(image, run_container, thresholds):
-    limit = thresholds["alpine_max_mb"]
+    limit = thresholds.alpine_max_mb
     size_mb = image.attrs["Size"] / 1e6
     evidence.figure("uncompressed size", round(size_mb, 2), "MB")
     assert size_mb < limit, f"the Alpine base is {size_mb:.2f} MB uncompressed, not under {limit} MB"
@@ -106,15 +106,15 @@ def test_alpine_start_latency(resources, alpine_image, thresholds):
     and p95 against ``start_p50_ms`` and ``start_p95_ms``. Attaches every sample.
     """
     samples = start_latency.series(resources, alpine_image.ref, ["true"],
-                                   samples=int(thresholds["start_samples"]),
-                                   warmup=int(thresholds["start_warmup"]), network_mode="none")
+                                   samples=thresholds.start_samples,
+                                   warmup=thresholds.start_warmup, network_mode="none")
     total = Distribution.of([s.total_ms for s in samples])
     evidence.as_json("start samples (ms)", {"summary": total.as_dict(),
                                             "samples": [s.as_dict() for s in samples]})
     evidence.figure("start p50", round(total.p50, 1), "ms")
     evidence.figure("start p95", round(total.p95, 1), "ms")
     assert all(s.exit_code == 0 for s in samples), "a `true` container did not exit 0"
-    assert total.p50 <= thresholds["start_p50_ms"], \
-        f"start p50 {total.p50:.0f} ms exceeds {thresholds['start_p50_ms']} ms ({total.line()})"
-    assert total.p95 <= thresholds["start_p95_ms"], \
-        f"start p95 {total.p95:.0f} ms exceeds {thresholds['start_p95_ms']} ms ({total.line()})"
+    assert total.p50 <= thresholds.start_p50_ms, \
+        f"start p50 {total.p50:.0f} ms exceeds {thresholds.start_p50_ms} ms ({total.line()})"
+    assert total.p95 <= thresholds.start_p95_ms, \
+        f"start p95 {total.p95:.0f} ms exceeds {thresholds.start_p95_ms} ms ({total.line()})"

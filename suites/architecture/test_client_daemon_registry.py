@@ -6,16 +6,16 @@ containers and images, and a Registry the daemon pulls from).
 
 from __future__ import annotations
 
-import pytest
 from docker.errors import ImageNotFound
 
+from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.engine import ssh_loopback
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.events import daemon_now_ns, events_between
 from fixtures.ledger.marks import claim
 from fixtures.registry.access_log import offset, requests_since
 from fixtures.registry.pushed import push_then_remove
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 
@@ -98,7 +98,7 @@ def test_remote_daemon_over_tcp(request, docker_cli, engine, engine_target, reso
         url, client, image = engine_target.url, engine, alpine_image.ref
     else:
         owned = request.getfixturevalue("owned_engine")
-        image = owned.copy_image(engine, alpine_image)
+        image = owned.copy_image(engine, alpine_image.ref, alpine_image.common_name)
         url, client = owned.tcp_url, owned.client
     _check_remote_daemon(docker_cli, resources, image, client.info(), "tcp", {"DOCKER_HOST": url})
 
@@ -119,7 +119,7 @@ def test_remote_daemon_over_ssh(request, run, docker_cli, engine, engine_target,
         try:
             ssh = ssh_loopback.start(run.run_dir, f"arch1-{run.identity.worker}", engine_target.url)
         except ssh_loopback.SshUnavailable as exc:
-            pytest.skip(f"not applicable: no ssh daemon can run here: {exc}")
+            not_run(f"no ssh daemon can run here: {exc}")
         request.addfinalizer(lambda: ssh_loopback.stop(run.run_dir, ssh))
         env = {"DOCKER_HOST": ssh.url, "PATH": ssh.path}
     _check_remote_daemon(docker_cli, resources, alpine_image.ref, engine.info(), "ssh", env)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+from fixtures.core import evidence
 from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 
 def _dockerfile_instruction(name: str) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.core import evidence
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 # What `docker container ls` shows for a container the engine counts as running: up (maybe

@@ -6,11 +6,11 @@ from this machine").
 
 from __future__ import annotations
 
+from fixtures.core import evidence
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
 from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 

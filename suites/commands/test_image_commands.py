@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_applicable
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
 from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 
@@ -61,7 +60,7 @@ def test_image_ls_all_lists_intermediates(docker_cli, engine, build_image, resou
     chain = _parent_chain(engine, image.id)
     intermediates = [_short(link["id"]) for link in chain if not link["tags"]]
     if not intermediates:
-        pytest.skip("not applicable: this engine's builder keeps no intermediate images "
+        not_applicable("this engine's builder keeps no intermediate images "
                     f"(the image's parent chain is {chain})")
     listed_all = _listed_ids(docker_cli, "-a")
     listed = _listed_ids(docker_cli)

@@ -14,18 +14,24 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from fixtures.core import evidence
+from fixtures.core.applicability import not_run
+from fixtures.core.stats import Distribution
+from fixtures.core.waiting import wait_until
 from fixtures.engine.cli import CliResult, DockerCli
 from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT, Friendlyname
 from fixtures.ledger.marks import claim
-from fixtures.measure.stats import Distribution
 from fixtures.network.carrier import measure_path
-from fixtures.network.ports import free_tcp_port, free_udp_port, non_loopback_address, tcp_port_free
 from fixtures.network.published import published_host
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 from fixtures.resources.tracker import Tracker
-from fixtures.waiting import wait_until
+from fixtures.run.ports import (
+    free_tcp_port,
+    free_udp_port,
+    non_loopback_address,
+    tcp_port_free,
+)
 
 APP_ANSWERS_S = 30  # a bound on waiting for the app, not a threshold
 
@@ -97,7 +103,7 @@ def case_publish_all(m: Mapping) -> None:
 
 def case_bind_address(m: Mapping) -> None:
     if not m.local:
-        pytest.skip("not applicable: a port bound to the engine host's 127.0.0.1 cannot be reached from here")
+        not_run("a port bound to the engine host's 127.0.0.1 cannot be reached from here")
     port = free_tcp_port()
     result, container = m.run_detached("-p", f"127.0.0.1:{port}:80", m.friendlyname.name)
     _require_ok(result)
@@ -181,7 +187,7 @@ def _assert_nothing_half_created(m: Mapping, keep: set[str]) -> None:
 
 def case_port_conflict_host_process(m: Mapping) -> None:
     if not m.local:
-        pytest.skip("not applicable: a host process on the engine's host cannot be started from here")
+        not_run("a host process on the engine's host cannot be started from here")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("0.0.0.0", 0))
         holder.listen()
@@ -251,7 +257,7 @@ def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_imag
     must stay within ``port_mapping_rtt_p50_max_ms``. Needs the engine's own host.
     """
     if not engine_target.url.startswith("unix://"):
-        pytest.skip("not applicable: the direct path to a container IP exists only on the engine's host")
+        not_run("the direct path to a container IP exists only on the engine's host")
     port = free_tcp_port()
     result = docker_cli("run", "-d", *resources.label_flags(), "-p", f"{port}:7", alpine_image.ref,
                         "nc", "-lk", "-p", "7", "-e", "cat")
@@ -263,7 +269,7 @@ def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_imag
     assert port in bound, f"7/tcp is not published on host port {port}: {settings.get('Ports')}"
     networks = settings["Networks"]
     direct_ip = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
-    samples, warmup = int(thresholds["port_mapping_rtt_samples"]), 10
+    samples, warmup = thresholds.port_mapping_rtt_samples, 10
     paths = {"direct": (direct_ip, 7, False), "mapped via 127.0.0.1": ("127.0.0.1", port, True)}
     other = non_loopback_address()
     if other:
@@ -282,7 +288,7 @@ def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_imag
             evidence.figure(f"carrier {name}", sample.carrier)
     evidence.as_json("round trips", {"summary": summary,
                                      "samples_ms": {n: s.rtts_ms for n, s in measured.items()}})
-    limit = thresholds["port_mapping_rtt_p50_max_ms"]
+    limit = thresholds.port_mapping_rtt_p50_max_ms
     direct_p50 = summary["direct"]["rtt"]["p50"]
     for name, entry in summary.items():
         assert entry["echoed intact"], f"the echo through {name} came back altered"

@@ -19,12 +19,18 @@ import secrets
 
 from docker.errors import ImageNotFound
 
+from fixtures.core import evidence
 from fixtures.engine.cli_errors import error_line
 from fixtures.ledger.marks import claim
 from fixtures.registry.access_log import offset, requests_since
-from fixtures.registry.client import IMAGE_MANIFEST, blob_status, login, manifest_response, repository
+from fixtures.registry.client import (
+    IMAGE_MANIFEST,
+    blob_status,
+    login,
+    manifest_response,
+    repository,
+)
 from fixtures.registry.pushed import nonce_image, push_then_remove
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import secrets
 import shlex
 
+from fixtures.core import evidence
 from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
-from fixtures.resources import labels as L
 from fixtures.resources.cli_created import adopt_test_containers
+from fixtures.run import identity as L
 
 REMOVE_ALL_CONTAINERS = "docker container rm $(docker container ls -a -q)"
 REMOVE_ALL_IMAGES = "docker image rm $(docker image ls -a -q)"
@@ -73,7 +73,7 @@ def _ancestors_below(engine, image_id: str, base_id: str) -> list[str]:
 
 def containers_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
     owned_engine = request.getfixturevalue("owned_engine")
-    base = owned_engine.copy_image(engine, alpine_image)
+    base = owned_engine.copy_image(engine, alpine_image.ref, alpine_image.common_name)
     cli = owned_engine.cli
     for args in (("run", base, "true"), ("run", base, "false"), ("container", "create", base, "true")):
         made = cli(*args)
@@ -132,7 +132,7 @@ def test_remove_all_containers(case, request, engine, docker_cli, resources, alp
 
 def images_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
     owned_engine = request.getfixturevalue("owned_engine")
-    owned_engine.copy_image(engine, alpine_image)
+    owned_engine.copy_image(engine, alpine_image.ref, alpine_image.common_name)
     cli = owned_engine.cli
     for container in owned_engine.contents()["containers"]:
         owned_engine.client.api.remove_container(container, force=True, v=True)

@@ -12,15 +12,15 @@ import subprocess
 
 import requests
 
+from fixtures.core import evidence
+from fixtures.core.waiting import Unrecoverable, wait_until
 from fixtures.engine.cli_attached import AttachedCommand
 from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 from fixtures.network.named_port import named_host_port
 from fixtures.network.published import published_host
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
-from fixtures.waiting import Unrecoverable, wait_until
 
 DOCUMENT_PORT = 4000
 # Bounds for waiting on the engine, not thresholds: the app answers within a second.
@@ -104,7 +104,7 @@ def test_run_detached_returns_at_once(friendlyname, docker_cli, engine, resource
     """
     host = published_host(engine_target.url)
     local = engine_target.url.startswith("unix://")
-    limit = thresholds["detached_run_max_s"]
+    limit = thresholds.detached_run_max_s
     with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, local) as port:
         evidence.figure("host port", port.describe())
         try:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.waiting import wait_until
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.events import Event, daemon_now_ns, events_between
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
-from fixtures.waiting import wait_until
 
 CONTEXTS = CONTEXT.parent
 # The ignoring app is stopped with `-t SHORT_GRACE_S` instead of the default 10 s, so the
@@ -99,7 +99,7 @@ def case_ignorer_killed_after_grace(docker_cli, engine, start_app, thresholds) -
     assert kill is not None, f"the daemon never sent SIGKILL to the app ignoring SIGTERM: {_signals(events)}"
     grace = (kill.time_ns - term.time_ns) / 1e9
     evidence.figure("SIGTERM to SIGKILL (measured grace)", round(grace, 3), "s")
-    tolerance = thresholds["stop_grace_tolerance_s"]
+    tolerance = thresholds.stop_grace_tolerance_s
     assert grace >= SHORT_GRACE_S, \
         f"SIGKILL came {grace:.3f} s after SIGTERM, before the {SHORT_GRACE_S} s grace period ended"
     assert grace <= SHORT_GRACE_S + tolerance, (f"SIGKILL came {grace:.3f} s after SIGTERM, over the "
@@ -149,5 +149,5 @@ def test_kill_is_immediate(docker_cli, engine, start_app, thresholds):
     assert die is not None, f"no die event after the kill: {_signals(events)}"
     took = (die.time_ns - kill.time_ns) / 1e9
     evidence.figure("SIGKILL to exit", round(took * 1000, 1), "ms", noise=25)
-    assert took <= thresholds["kill_max_s"], \
-        f"the container died {took:.3f} s after SIGKILL, over kill_max_s = {thresholds['kill_max_s']}"
+    assert took <= thresholds.kill_max_s, \
+        f"the container died {took:.3f} s after SIGKILL, over kill_max_s = {thresholds.kill_max_s}"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.engine.cli_errors import error_line
 from fixtures.inspection import objects
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
 
 # A shell as PID 1 that exits on SIGTERM, so a restart or stop does not wait out the grace.
@@ -155,7 +154,7 @@ def test_data(case, docker_cli, engine, resources, alpine_image, engine_target, 
     data = Data(docker_cli, engine, resources, alpine_image.ref)
     if case == "bind-mount-both-ways":
         if not engine_target.url.startswith("unix://"):
-            pytest.skip("not applicable: a bind mount needs a directory on the engine's host")
+            not_run("a bind mount needs a directory on the engine's host")
         case_bind_mount_both_ways(data, tmp_path)
         return
     {"named-volume-outlives-container": case_named_volume_outlives_container,

@@ -13,12 +13,18 @@ import uuid
 
 import hypothesis.strategies as st
 from docker.errors import APIError, NotFound
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
+from fixtures.core import evidence
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
-from fixtures.resources import labels as L
 from fixtures.resources.tracker import Tracker
+from fixtures.run import identity as L
 
 # A shell as PID 1 that exits on SIGTERM, so a stop takes milliseconds, not the grace period.
 SERVICE = ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]

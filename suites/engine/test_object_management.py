@@ -9,9 +9,9 @@ import docker
 import pytest
 from docker.errors import NotFound
 
+from fixtures.core import evidence
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
-from fixtures.resources import labels as L
+from fixtures.run import identity as L
 
 
 def _make(kind: str, resources, alpine_image):

@@ -10,9 +10,9 @@ import json
 import docker
 import pytest
 
+from fixtures.core import evidence
 from fixtures.engine.target import negotiate
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 
 def _get(engine: docker.DockerClient, path: str, versioned: bool = False):

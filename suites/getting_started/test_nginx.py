@@ -11,14 +11,14 @@ import signal
 
 import requests
 
+from fixtures.core import evidence
+from fixtures.core.waiting import wait_until
 from fixtures.engine.cli_errors import error_line
 from fixtures.engine.events import daemon_now_ns, events_between
 from fixtures.ledger.marks import claim
-from fixtures.network.ports import free_tcp_port
 from fixtures.network.published import published_host
-from fixtures.reporting import evidence
 from fixtures.resources.cli_created import adopt_test_containers
-from fixtures.waiting import wait_until
+from fixtures.run.ports import free_tcp_port
 
 SERVER_ANSWERS_S = 30  # a bound on waiting for nginx to answer, not a threshold
 

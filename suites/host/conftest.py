@@ -17,6 +17,7 @@ import docker
 import pytest
 import testinfra
 
+from fixtures.core.applicability import not_run
 from fixtures.engine.plugin import engine_machine
 from fixtures.engine.target import Target
 from fixtures.host import daemon_settings, kernel_config
@@ -45,5 +46,5 @@ def engine_info(engine: docker.DockerClient) -> dict:
 def daemon(daemon_config) -> daemon_settings.DaemonSettings:
     """dockerd's effective settings; the check is not run when they cannot be read."""
     if isinstance(daemon_config, str):
-        pytest.skip(daemon_config)
+        not_run(daemon_config)
     return daemon_config

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.applicability import not_applicable, not_run
 from fixtures.host.kernel_config import KernelConfig, Unreadable
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 pytestmark = pytest.mark.audit
 
@@ -89,7 +90,7 @@ def test_cgroup_controller(case, host, kernel):
     evidence.figure("cgroup", version)
     if version == "v2":
         if case in V1_ONLY:
-            pytest.skip(f"not applicable: cgroup v2 has no {case} controller "
+            not_applicable(f"cgroup v2 has no {case} controller "
                         "(v2 confines devices with eBPF programs and freezes with cgroup.freeze)")
         available = host.file("/sys/fs/cgroup/cgroup.controllers").content_string.split()
         evidence.as_json("cgroup v2 controllers", {"version": version, "cgroup.controllers": available})
@@ -122,7 +123,7 @@ def test_overlay_filesystem(host, kernel):
     if loaded:
         return
     if isinstance(kernel, Unreadable):
-        pytest.skip(f"overlay is not loaded (absent from /proc/filesystems) and {kernel.reason()}: "
+        not_run(f"overlay is not loaded (absent from /proc/filesystems) and {kernel.reason()}: "
                     "cannot tell whether the kernel has it as a module")
     assert kernel.enabled("OVERLAY_FS"), \
         f"the kernel has no overlay filesystem: absent from /proc/filesystems, CONFIG_OVERLAY_FS " \
@@ -150,7 +151,7 @@ def test_container_networking(case, host, kernel):
         return
     if all(loaded.values()):
         return
-    pytest.skip(f"{kernel.reason()}; modules not loaded: "
+    not_run(f"{kernel.reason()}; modules not loaded: "
                 f"{', '.join(m for m, up in loaded.items() if not up)} (absence of a loaded module "
                 "proves nothing: it may be built in, or not loaded yet)")
 

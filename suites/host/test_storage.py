@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.core import evidence
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 pytestmark = pytest.mark.audit
 
@@ -54,7 +54,7 @@ def test_data_root_free_space(host, engine_info, thresholds):
     times block size), against ``host_data_root_min_free_gb``.
     """
     root = engine_info.get("DockerRootDir") or "/var/lib/docker"
-    minimum = thresholds["host_data_root_min_free_gb"]
+    minimum = thresholds.host_data_root_min_free_gb
     available, block_size, total = host.check_output("stat -f -c %s %s", "%a %S %b", root).split()
     free_gb = int(available) * int(block_size) / 1e9
     size_gb = int(total) * int(block_size) / 1e9

@@ -6,11 +6,11 @@ its surroundings, for example differences between development and staging enviro
 
 from __future__ import annotations
 
+from fixtures.core import evidence
 from fixtures.inspection import environment
 from fixtures.inspection.namespaces import namespace_of
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 # Under every mount that is a whole filesystem: a host file leaks in if a mount of the
 # host's own filesystem gives a path to it.

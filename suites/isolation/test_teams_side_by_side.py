@@ -17,11 +17,11 @@ import uuid
 import pytest
 from docker.errors import APIError
 
+from fixtures.core import evidence
+from fixtures.core.waiting import Unrecoverable, wait_until
 from fixtures.ledger.marks import claim
 from fixtures.network.published import bind_address, host_port, published_host
-from fixtures.reporting import evidence
 from fixtures.resources.tracker import Tracker
-from fixtures.waiting import Unrecoverable, wait_until
 
 TEAM_DOCKERFILE = """\
 ARG BASE

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import pytest
 import testinfra
 
+from fixtures.core import evidence
 from fixtures.engine.plugin import engine_host_spec
 from fixtures.ledger.marks import claim
 from fixtures.measure import derived_image, disk_usage
 from fixtures.measure.artifacts import publish_samples
 from fixtures.measure.layers import chain_ids, saved_image
-from fixtures.reporting import evidence
 
 # A measurement disturbed by someone else's build or removal is taken again, this often,
 # when the engine's host cannot tell each layer's part apart.
@@ -96,7 +96,7 @@ def test_storage_grows_by_new_layers_only(case, resources, alpine_image, thresho
     info = api.info()
     host = _engine_host(pytestconfig, engine_target)
     base = api.inspect_image(alpine_image.image_id)
-    slack = thresholds["disk_slack_mb"] * MB
+    slack = thresholds.disk_slack_mb * MB
     attempts = []
     for _ in range(ATTEMPTS):
         prepare, act = WAYS[case](resources, alpine_image.ref)
@@ -165,7 +165,7 @@ def test_derived_image_shares_base_bytes(resources, alpine_image, thresholds, py
     base_size = resources.client.api.inspect_image(alpine_image.image_id)["Size"]
     counted = _by_digest(resources, alpine_image.image_id, image)
     expected_own = image.attrs["Size"] - base_size
-    slack = thresholds["disk_slack_mb"] * MB
+    slack = thresholds.disk_slack_mb * MB
     publish_samples(pytestconfig, "LW-6-shared-bytes-by-digest", {
         "image": image.ref, "source": image.source, "image_bytes": image.attrs["Size"],
         "base_bytes": base_size, **counted})
@@ -197,7 +197,7 @@ def test_engine_shared_size_agrees_with_digests(resources, alpine_image, thresho
     entry = next((i for i in disk_usage.system_df(resources.client.api)["Images"] if i["Id"] == image.image_id),
                  None)
     assert entry is not None, f"/system/df does not list {image.ref}"
-    slack = thresholds["disk_slack_mb"] * MB
+    slack = thresholds.disk_slack_mb * MB
     # By digest, in the engine's own units: the whole base is shared, or (flattened) none of it.
     shared = base_size if counted["base_layers_found"] == counted["base_layers"] else 0
     engine_unique = entry["Size"] - entry["SharedSize"]

@@ -6,15 +6,22 @@ makes image downloads faster ("这样就能尽量降低磁盘用量，并能更�
 
 from __future__ import annotations
 
+from fixtures.core import evidence
+from fixtures.core.waiting import wait_until
 from fixtures.ledger.marks import claim
 from fixtures.measure import derived_image
 from fixtures.measure.artifacts import publish_samples
-from fixtures.measure.transfer_progress import (PULL_FETCHED, PULL_SKIPPED, PUSH_SENT, PUSH_SKIPPED,
-                                                any_status, manifest_digest, short)
 from fixtures.registry import access_log
 from fixtures.registry import client as registry_client
-from fixtures.reporting import evidence
-from fixtures.waiting import wait_until
+from fixtures.registry.transfer_progress import (
+    PULL_FETCHED,
+    PULL_SKIPPED,
+    PUSH_SENT,
+    PUSH_SKIPPED,
+    any_status,
+    manifest_digest,
+    short,
+)
 
 TAG = "lw7"
 NEW_LAYER_KIB = 1024  # random, so incompressible: the bytes a transfer cannot avoid

@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.stats import Distribution
+from fixtures.core.waiting import wait_until
 from fixtures.ledger.marks import claim
 from fixtures.measure import container_cost, plots
 from fixtures.measure.artifacts import publish_plot, publish_samples
-from fixtures.measure.stats import Distribution
-from fixtures.reporting import evidence
-from fixtures.waiting import wait_until
 
 IDLE_COMMAND = ["sleep", "3600"]
 KIB = 1024  # /proc reports "kB" meaning KiB; figures are in MB (10^6 bytes)
@@ -65,8 +65,8 @@ def _settled_memory(engine_host, located):
 
 
 def check_memory(resources, image, engine_host, engine_target, thresholds, config):
-    count = int(thresholds["idle_containers"])
-    limit = thresholds["idle_memory_max_mb"]
+    count = thresholds.idle_containers
+    limit = thresholds.idle_memory_max_mb
     daemon = container_cost.daemon_pid(engine_host, engine_target.url)
     daemon_before = container_cost.rss_kb(engine_host, daemon) if daemon else None
     available_before = container_cost.mem_available_kb(engine_host)
@@ -109,9 +109,9 @@ def check_memory(resources, image, engine_host, engine_target, thresholds, confi
 
 
 def check_idle_cpu(resources, image, engine_host, engine_target, thresholds, config):
-    count = int(thresholds["idle_containers"])
-    window = float(thresholds["idle_cpu_window_s"])
-    limit = thresholds["idle_cpu_max_pct"]
+    count = thresholds.idle_containers
+    window = thresholds.idle_cpu_window_s
+    limit = thresholds.idle_cpu_max_pct
     containers, _ = _start_idle(resources, image, count)
     located = _located(engine_host, containers)
     ticks_per_s = container_cost.clock_ticks(engine_host)
@@ -139,8 +139,8 @@ def check_idle_cpu(resources, image, engine_host, engine_target, thresholds, con
 
 
 def check_density(resources, image, engine_host, engine_target, thresholds, config):
-    count = int(thresholds["idle_containers"])
-    limit = thresholds["density_start_s"]
+    count = thresholds.idle_containers
+    limit = thresholds.density_start_s
     containers, seconds = _start_idle(resources, image, count)
     api = resources.client.api
     removing = time.perf_counter()

@@ -6,12 +6,11 @@ files ("镜像由文件系统层进行构造的，并共享一些公共文件").
 
 from __future__ import annotations
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.ledger.marks import claim
 from fixtures.measure import derived_image
 from fixtures.measure.layers import chain_ids, common_prefix, overlay_dirs, saved_image
-from fixtures.reporting import evidence
 
 
 def _short(digests: list[str]) -> list[str]:
@@ -125,7 +124,7 @@ def test_shared_layer_is_stored_once(resources, alpine_image, pytestconfig, engi
     api = resources.client.api
     base_info = api.inspect_image(alpine_image.image_id)
     if base_info["GraphDriver"]["Name"] != "overlay2":
-        pytest.skip(f"not applicable: the engine's storage driver is {base_info['GraphDriver']['Name']}, "
+        not_run(f"the engine's storage driver is {base_info['GraphDriver']['Name']}, "
                     "which names no per-layer directories")
     base_dirs = overlay_dirs(base_info["GraphDriver"])
     first = derived_image.under_test(pytestconfig, resources, alpine_image.ref)

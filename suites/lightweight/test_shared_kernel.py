@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.core import evidence
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 # OCI runtimes that run a container as host processes under namespaces and cgroups.
 PROCESS_RUNTIMES = {"runc", "crun", "youki", "io.containerd.runc.v2", "io.containerd.runc.v1",

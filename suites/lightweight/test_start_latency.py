@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.stats import Distribution
 from fixtures.engine.events import EventRecorder
 from fixtures.ledger.marks import claim
 from fixtures.measure import plots, start_latency
 from fixtures.measure.artifacts import publish_plot, publish_samples
-from fixtures.measure.stats import Distribution
 from fixtures.network.published import published_host
-from fixtures.reporting import evidence
-from fixtures.resources.labels import TEST
+from fixtures.run.identity import TEST
 
 # The phases of a sample, in the order they happen, with the names the report uses.
 PHASES = {
@@ -90,7 +90,7 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
     Every sample is attached as JSON, with a histogram and CDF per mode.
     """
     mode = MODES[case]
-    samples_n, warmup = int(thresholds["start_samples"]), int(thresholds["start_warmup"])
+    samples_n, warmup = thresholds.start_samples, thresholds.start_warmup
     spawn = Distribution.of(start_latency.process_spawn_ms(samples_n))
     take = _take(mode, resources, alpine_image.ref, published_host(engine_target.url))
     with EventRecorder(resources.client.api, f"{TEST}={request.node.nodeid}") as events:
@@ -101,7 +101,7 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
     total = Distribution.of([s.total_ms for s in samples])
     life = Distribution.of([s.life_ms for s in samples])
     ratio = total.p50 / spawn.p50
-    limits = {name: thresholds[name] for name in ("start_p50_ms", "start_p95_ms", "start_floor_ms",
+    limits = {name: getattr(thresholds, name) for name in ("start_p50_ms", "start_p95_ms", "start_floor_ms",
                                                    "start_spawn_ratio_max")}
     publish_samples(pytestconfig, f"LW-2-{case}-start-samples", {
         "mode": mode.what, "image": alpine_image.ref, "warmup": warmup, "thresholds": limits,
@@ -113,7 +113,7 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
         f"LW-2 start latency: {mode.what}",
         {"create -> done (end to end)": [s.total_ms for s in samples],
          "create -> removed": [s.life_ms for s in samples]},
-        {"p50 limit": thresholds["start_p50_ms"], "p95 limit": thresholds["start_p95_ms"]}))
+        {"p50 limit": thresholds.start_p50_ms, "p95 limit": thresholds.start_p95_ms}))
     # Named per mode: the summary gathers the figures of all three cases under LW-2.
     evidence.figure(f"{case} start p50", round(total.p50, 1), "ms")
     evidence.figure(f"{case} start p95", round(total.p95, 1), "ms")
@@ -124,13 +124,13 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
     if not mode.server:
         failed = [s.exit_code for s in samples if s.exit_code != 0]
         assert not failed, f"{len(failed)} of {len(samples)} `echo` containers exited non-zero: {failed[:5]}"
-    assert total.p50 >= thresholds["start_floor_ms"], \
-        (f"start p50 {total.p50:.1f} ms is under the {thresholds['start_floor_ms']} ms floor: "
+    assert total.p50 >= thresholds.start_floor_ms, \
+        (f"start p50 {total.p50:.1f} ms is under the {thresholds.start_floor_ms} ms floor: "
          f"no container can be isolated that fast, so isolation is being skipped ({total.line()})")
-    assert total.p50 <= thresholds["start_p50_ms"], \
-        f"start p50 {total.p50:.0f} ms exceeds {thresholds['start_p50_ms']} ms ({mode.what}; {total.line()})"
-    assert total.p95 <= thresholds["start_p95_ms"], \
-        f"start p95 {total.p95:.0f} ms exceeds {thresholds['start_p95_ms']} ms ({mode.what}; {total.line()})"
-    assert ratio <= thresholds["start_spawn_ratio_max"], \
+    assert total.p50 <= thresholds.start_p50_ms, \
+        f"start p50 {total.p50:.0f} ms exceeds {thresholds.start_p50_ms} ms ({mode.what}; {total.line()})"
+    assert total.p95 <= thresholds.start_p95_ms, \
+        f"start p95 {total.p95:.0f} ms exceeds {thresholds.start_p95_ms} ms ({mode.what}; {total.line()})"
+    assert ratio <= thresholds.start_spawn_ratio_max, \
         (f"start p50 {total.p50:.0f} ms is {ratio:.0f}x a process spawn ({spawn.p50:.2f} ms), over "
-         f"{thresholds['start_spawn_ratio_max']}x ({mode.what})")
+         f"{thresholds.start_spawn_ratio_max}x ({mode.what})")

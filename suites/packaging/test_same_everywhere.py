@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_applicable, not_run
 from fixtures.inspection import environment
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 VISIBLE_UNDER_ANY_MOUNT = ("for m in $(awk '$4 == \"/\" {{print $5}}' /proc/self/mountinfo | sort -u); do "
                            "[ -e \"${{m%/}}{path}\" ] && echo \"SEEN ${{m%/}}{path}\"; done; true")
@@ -133,11 +132,11 @@ def test_application_platform(case, engine, resources, alpine_image):
     evidence.as_json("engine platform", platform)
     evidence.figure("platform", f"{platform['OSType']}/{platform['Architecture']}")
     if case != platform["OSType"]:
-        pytest.skip(f"not applicable: the engine's OSType is {platform['OSType']!r} "
+        not_applicable(f"the engine's OSType is {platform['OSType']!r} "
                     f"({platform['OperatingSystem']}, {platform['Architecture']}); {case} containers need a "
                     f"{case} engine")
     if case == "windows":
-        pytest.skip("not run: the suite provisions no Windows image to run on this Windows engine")
+        not_run("the suite provisions no Windows image to run on this Windows engine")
     finished = sh(resources, alpine_image.ref, "uname -s -m")
     evidence.as_json("uname", finished.as_dict())
     assert finished.output == f"Linux {platform['Architecture']}", \

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.waiting import wait_until
 from fixtures.inspection import mountinfo
 from fixtures.inspection.environment import ENGINE_PROVIDED, SHELL_PROVIDED
 from fixtures.inspection.run_to_exit import run_to_exit, sh
 from fixtures.ledger.marks import claim
 from fixtures.network.published import host_port, published_host
-from fixtures.reporting import evidence
 from fixtures.resources.tracker import Tracker
-from fixtures.waiting import wait_until
 
 CONFIGURED = Path(__file__).parent / "contexts" / "configured"
 WORK = "seq 1 200000 | sha256sum | cut -c1-64; echo standalone | gzip -c | gunzip -c; env"

@@ -21,12 +21,12 @@ import stat as stat_mode
 from dataclasses import dataclass
 from typing import Callable
 
+from fixtures.core import evidence
 from fixtures.host.daemon_process import EngineProcess, engine_endpoint
 from fixtures.inspection import proc_status
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
 from fixtures.network.published import bind_address, host_port
-from fixtures.reporting import evidence
 
 
 @dataclass

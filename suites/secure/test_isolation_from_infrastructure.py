@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_applicable
 from fixtures.inspection import capabilities as caps
 from fixtures.inspection import mountinfo, proc_status, syscall_probe
 from fixtures.inspection.run_to_exit import run_to_exit, sh
 from fixtures.ledger.marks import claim
-from fixtures.reporting import evidence
 
 SETS = {"effective": "CapEff", "permitted": "CapPrm", "bounding": "CapBnd"}
 
@@ -94,7 +93,7 @@ def test_system_call_is_refused(case, resources, nginx_image, engine, engine_hos
     if case == "unshare":
         limit = engine_host.file("/proc/sys/user/max_user_namespaces")
         if limit.exists and limit.content_string.strip() == "0":
-            pytest.skip("not applicable: the engine's host allows no user namespaces "
+            not_applicable("the engine's host allows no user namespaces "
                         "(user.max_user_namespaces = 0)")
     architecture = engine.info()["Architecture"]
     finished = run_to_exit(resources, nginx_image.ref, syscall_probe.command(architecture, case),
@@ -123,7 +122,7 @@ def test_host_path_is_masked(case, resources, alpine_image, engine_host):
     read as empty. Attaches the mount and what a read returned.
     """
     if not engine_host.file(case).exists:
-        pytest.skip(f"not applicable: {case} does not exist on the engine's host kernel")
+        not_applicable(f"{case} does not exist on the engine's host kernel")
     script = (f"cat /proc/self/mountinfo; echo '--- read'; "
               f"if [ -d {case} ]; then ls -A {case} | wc -l; else head -c 65536 {case} 2>/dev/null | wc -c; fi")
     finished = sh(resources, alpine_image.ref, script)
@@ -186,7 +185,7 @@ def deny_mknod(resources, images, engine_host, architecture):
     major, minor, name = _host_root_device(engine_host)
     on_host = engine_host.run(f"head -c 512 /dev/{name} | wc -c")
     if on_host.stdout.strip() != "512":
-        pytest.skip(f"not applicable: the engine's host itself cannot read its disk /dev/{name} "
+        not_applicable(f"the engine's host itself cannot read its disk /dev/{name} "
                     f"({on_host.stderr.strip() or 'no data'}), so a refusal inside would prove nothing")
     finished = sh(resources, images["alpine"],
                   f"mknod /tmp/hostdisk b {major} {minor} && echo MKNOD-OK; "

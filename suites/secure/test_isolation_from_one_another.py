@@ -8,14 +8,13 @@ from __future__ import annotations
 import random
 import uuid
 
-import pytest
-
+from fixtures.core import evidence
+from fixtures.core.applicability import not_applicable
+from fixtures.core.waiting import wait_until
 from fixtures.inspection.namespaces import KINDS, kernel_has, namespace_of
 from fixtures.inspection.run_to_exit import run_to_exit
 from fixtures.ledger.marks import claim
-from fixtures.network.ports import free_tcp_port
-from fixtures.reporting import evidence
-from fixtures.waiting import wait_until
+from fixtures.run.ports import free_tcp_port
 
 PRIVATE_KINDS = [kind for kind in KINDS if kind != "cgroup"]
 
@@ -61,7 +60,7 @@ def test_cgroup_namespace_is_private(resources, alpine_image, engine_host, engin
     to ``private`` on cgroup v2.
     """
     if not kernel_has(engine_host, "cgroup"):
-        pytest.skip("not applicable: the engine's kernel has no cgroup namespaces "
+        not_applicable("the engine's kernel has no cgroup namespaces "
                     "(/proc/self/ns/cgroup is absent on its host)")
     a, b = _sleeper(resources, alpine_image.ref), _sleeper(resources, alpine_image.ref)
     ids = _namespaces(engine_host, {"A": a, "B": b}, "cgroup")

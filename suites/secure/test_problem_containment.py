@@ -15,12 +15,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from fixtures.core import evidence
+from fixtures.core.waiting import wait_until
 from fixtures.inspection import cgroups
 from fixtures.inspection.run_to_exit import run_to_exit
 from fixtures.ledger.marks import claim
 from fixtures.network.http_neighbour import Sampler, start_neighbour
-from fixtures.reporting import evidence
-from fixtures.waiting import wait_until
 
 MEMORY_LIMIT_MB = 32
 PIDS_LIMIT = 32
@@ -28,7 +28,7 @@ FORKS = PIDS_LIMIT * 8
 
 
 def _neighbour_verdict(sampler: Sampler, thresholds) -> None:
-    limit = thresholds["neighbour_max_response_ms"]
+    limit = thresholds.neighbour_max_response_ms
     dist = sampler.distribution()
     evidence.as_json("neighbour response times", sampler.as_dict())
     if dist:
@@ -140,8 +140,8 @@ def test_cpu_quota_is_honoured(resources, alpine_image, engine_host, thresholds)
     check holds on a busy host too, where the container may get less than its quota).
     Quiet: nothing else of the suite runs on the engine meanwhile.
     """
-    quota, window = thresholds["cpu_quota_cpus"], thresholds["cpu_window_s"]
-    tolerance = thresholds["cpu_quota_tolerance"]
+    quota, window = thresholds.cpu_quota_cpus, thresholds.cpu_window_s
+    tolerance = thresholds.cpu_quota_tolerance
     busy = resources.container(alpine_image.ref, ["sh", "-c", "while :; do :; done & while :; do :; done"],
                                nano_cpus=int(quota * 1e9), network_mode="none")
     pid = busy.attrs["State"]["Pid"]

@@ -7,9 +7,9 @@ Windows, and any infrastructure including VMs, bare metal and the cloud
 
 from __future__ import annotations
 
+from fixtures.core import evidence
 from fixtures.ledger.marks import claim
 from fixtures.measure.host_platform import describe, os_release
-from fixtures.reporting import evidence
 
 SEPARATOR = "@@"
 # One shell line for any distribution: its os-release, the kernel, and its C library.

@@ -12,12 +12,13 @@ import re
 
 import pytest
 
+from fixtures.core import evidence
 from fixtures.inspection.host_files import read_files
 from fixtures.ledger.marks import claim
-from fixtures.measure import derived_image, oci_schema
+from fixtures.measure import derived_image
 from fixtures.measure.container_cost import status_field
 from fixtures.registry import client as registry_client
-from fixtures.reporting import evidence
+from fixtures.registry import oci_schema
 
 TAG = "std1"
 SPEC_VERSION = re.compile(r"^1\.\d+\.\d+")

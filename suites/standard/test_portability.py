@@ -19,12 +19,13 @@ import docker
 import pytest
 from docker.errors import NotFound
 
+from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.engine import podman
 from fixtures.engine.target import negotiate, probe
 from fixtures.ledger.marks import claim
-from fixtures.options import settings
-from fixtures.reporting import evidence
-from fixtures.run_scoped import once_per_run
+from fixtures.run.once import once_per_run
+from fixtures.run.options import settings
 
 # The image's own content and config, not the files each engine provides by design
 # (/etc/hostname, /etc/hosts, /etc/resolv.conf): those differ between engines on purpose
@@ -50,7 +51,7 @@ def second_engine(pytestconfig, run):
     origin = "--second-engine"
     if not url:
         if not shutil.which("podman"):
-            pytest.skip("no second engine: pass --second-engine URL, or install podman for a "
+            not_run("no second engine: pass --second-engine URL, or install podman for a "
                         "private Podman service")
         started = once_per_run(run, "podman", lambda: podman.start(run.run_dir),
                                expected=(podman.PodmanUnavailable, podman.PodmanNotInstalled, OSError))
