@@ -7,8 +7,8 @@ run uses them. The tests live in ``suites/``, one folder per chapter of the docu
 pytest_plugins = [
     "fixtures.run.options",  # the option group and its ini twins
     "fixtures.run.thresholds",  # thresholds from conformance.toml, as the `thresholds` fixture
+    "fixtures.session.state",  # the session state the controller sends to xdist workers
     "fixtures.session.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
-    "fixtures.session.state",  # the session state sent to xdist workers
     "fixtures.session.plugin",  # run, engine_target, engine_facts, run_images, registry_service
     "fixtures.engine.plugin",  # engine, docker_cli, engine_host fixtures
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...
