@@ -29,7 +29,8 @@ def test_log_driver_rotates(engine_info, resources, alpine_image):
     ``json-file`` with a ``max-size``.
 
     Rationale: json-file without max-size lets one chatty container fill the data-root's
-    disk and stop every other (CIS 2.12 asks for central logging; rotation is its floor).
+    disk and stop every other (CIS 2.13, 2.14 in 1.8.0, asks for central logging; rotation
+    is its floor, and no CIS recommendation asks for it).
     Verified through the API: ``docker info`` LoggingDriver, and the log options the daemon
     gives a newly created container (its defaults, whatever set them).
     """
@@ -51,9 +52,9 @@ def test_tcp_listeners_require_tls(engine_process, daemon):
     """Every tcp socket of the daemon MUST require TLS client certificates (``--tlsverify``).
 
     Rationale: a tcp socket without client authentication gives whoever reaches the port
-    root on the host (CIS 2.6). Verified on the engine's host: the tcp sockets the daemon's
-    process listens on (``ss -tlpn``) and the ``tcp://`` hosts in its flags and
-    ``daemon.json``; then ``tlsverify`` (the CA, certificate and key it uses are attached;
+    root on the host (CIS 2.7, 2.8 in 1.8.0). Verified on the engine's host: the tcp
+    sockets the daemon's process listens on (``ss -tlpn``) and the ``tcp://`` hosts in its
+    flags and ``daemon.json``; then ``tlsverify`` (the CA, certificate and key it uses are attached;
     dockerd falls back to ``~/.docker/*.pem``). A daemon with no tcp socket is not applicable.
     """
     listening = engine_process.listening("tcp")

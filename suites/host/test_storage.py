@@ -23,10 +23,11 @@ def test_storage_driver_and_backing_filesystem(engine_info):
     """The storage driver MUST be a supported, non-deprecated one, on a backing filesystem it
     supports (overlay2 on ext4 or xfs with d_type).
 
-    Rationale: aufs, overlay and devicemapper are deprecated (CIS 2.5 rules out aufs);
-    overlay2 on a filesystem without d_type corrupts image layers; vfs copies every layer
-    in full and is meant for tests only. Verified through the API: ``docker info`` Driver
-    and its DriverStatus (Backing Filesystem, Supports d_type).
+    Rationale: aufs, overlay and devicemapper are deprecated (CIS 2.6 rules out aufs, CIS
+    1.8.0's 2.7 devicemapper); overlay2 on a filesystem without d_type corrupts image
+    layers; vfs copies every layer in full and is meant for tests only. Verified through
+    the API: ``docker info`` Driver and its DriverStatus (Backing Filesystem, Supports
+    d_type).
     """
     driver = engine_info.get("Driver", "?")
     status = _driver_status(engine_info)
