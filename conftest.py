@@ -19,5 +19,8 @@ pytest_plugins = [
     "fixtures.registry.plugin",  # registry: one per run, shared by all workers
     "fixtures.host.plugin",  # engine_process, daemon_config: the daemon as its host runs it
     "fixtures.ledger.plugin",  # every test proves a claim; profiles select tests
+    # OSCAL, SARIF and the signed results, written by the reporting plugin's last step (listed
+    # first because that plugin imports it: pytest then rewrites its asserts as a plugin's)
+    "fixtures.reporting.audit",
     "fixtures.reporting.plugin",  # outcomes, summary, Allure reports, the gate's exit code
 ]

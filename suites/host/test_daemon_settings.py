@@ -61,6 +61,7 @@ def test_tcp_listeners_require_tls(engine_process, daemon):
     configured = [h for h in daemon.values("host")[0] if h.startswith("tcp://")]
     tlsverify, source = daemon.get("tlsverify", False)
     files = {name: daemon.get(name, None)[0] for name in ("tlscacert", "tlscert", "tlskey")}
+    evidence.concerns(daemon.file_path)
     evidence.as_json("tcp listeners", {"listening (ss)": listening, "configured hosts": configured,
                                        "tlsverify": tlsverify, "tlsverify from": source, **files,
                                        **daemon.evidence()})

@@ -176,6 +176,9 @@ def _verdict(case: str, engine, engine_target, engine_host, resources, alpine_im
     ctx = Context(engine, engine_target, engine_host, resources, alpine_image.ref, daemon_config,
                   engine_process)
     hardened, found, data = check(ctx)
+    # What a reader changes to fix the finding: the socket, or the daemon's configuration file.
+    evidence.concerns(data.get("path") if case == "socket-permissions"
+                      else getattr(daemon_config, "file_path", ""))
     evidence.as_json(f"{case} setting", {"severity if weak": severity, "hardened": hardened, "found": found, **data})
     evidence.figure(case, "hardened" if hardened else f"weak ({severity})")
     assert hardened, f"finding ({severity}): {found}"
