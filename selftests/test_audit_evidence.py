@@ -70,6 +70,14 @@ def test_signed_results_verify_with_the_users_key(run_a, signing_key):
     assert (run_a.reports / attestation.PUBLIC_KEY).read_bytes() == (signing_key / "key.pub.pem").read_bytes()
 
 
+def test_a_run_without_html_signs_what_it_wrote(run_b):
+    """An earlier run's report.html may lie in the folder; a run that made none must not sign it."""
+    signed = [s["name"] for s in attestation.payload_of(run_b.reports)["subject"]]
+    assert signed == [n for n in attestation.SUBJECTS if n != "report.html"]
+    done = tool("conformance-verify", str(run_b.reports))
+    assert done.returncode == 0 and "key from attestation.pub.pem" in done.stdout, done.stderr
+
+
 def test_one_byte_edit_to_any_signed_file_is_caught_and_named(run_a, tmp_path):
     for name in attestation.SUBJECTS:
         copy = tmp_path / name.replace(".", "-")
