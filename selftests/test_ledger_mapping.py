@@ -4,24 +4,10 @@ and every collected check has a remediation to show when it fails."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import pytest
-
 from fixtures.ledger.claims import load
 from fixtures.ledger.compliance import check_name, remedy_for
 from selftests.conftest import PROJECT
-from selftests.test_ledger import NODE_CLAIM
-
-
-@pytest.fixture(scope="module")
-def collected() -> list[str]:
-    out = subprocess.run([sys.executable, "-m", "pytest", "-c", str(PROJECT / "pytest.ini"), "--rootdir",
-                          str(PROJECT), "--collect-only", "-q", "--profile", "audit"],
-                         cwd=PROJECT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    return [line for line in out.stdout.splitlines() if "::" in line]
+from selftests.test_ledger import NODE_CLAIM, collected  # noqa: F401 (collected is a fixture)
 
 
 def test_every_named_check_exists(collected):

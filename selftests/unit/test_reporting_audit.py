@@ -186,3 +186,9 @@ def test_compare_cli_exit_codes(failing, ledger, tmp_path, capsys):
 ])
 def test_vendored_schemas_are_the_published_ones(name, sha256):
     assert hashlib.sha256((schema_validation.SCHEMAS / name).read_bytes()).hexdigest() == sha256
+
+
+def test_a_run_with_no_tests_still_gives_valid_documents(ledger):
+    empty = make_summary(ledger, [], exit_code=5)
+    assert schema_validation.oscal_problems(oscal.build(empty, ledger, {}, SUITE, time.time())) == []
+    assert schema_validation.sarif_problems(sarif.build(empty, ledger, PROJECT, SUITE)) == []
