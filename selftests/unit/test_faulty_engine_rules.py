@@ -13,7 +13,7 @@ import pytest
 
 from selftests.faulty_engine import FAULTS, FaultSpecError, parse_fault
 from selftests.faulty_engine.calls import Call
-from selftests.faulty_engine.faults import commands, create, lifecycle, reports
+from selftests.faulty_engine.faults import commands, create, lifecycle, reports, shared_namespaces
 from selftests.faulty_engine.rules import Plan, Reply, RewriteError, apply_json
 
 CREATE_BODY = {
@@ -63,7 +63,8 @@ def body() -> dict:
 CREATE_SPECS = [
     "cap-add=SYS_ADMIN", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
     "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1", "hog=8",
-    "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config",
+    "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config", "mnt-host",
+    "cgroup-parent=/conformance-machine",
 ]
 
 
@@ -322,6 +323,45 @@ def test_host_sharing_faults_need_an_absolute_path(spec):
         parse_fault(spec)
 
 
+def test_mnt_host_runs_the_clients_command_in_the_shims_mount_namespace():
+    body = {"Image": "x", "Entrypoint": ["/entry"], "Cmd": ["sleep", "60"], "HostConfig": {"CapDrop": ["SYS_ADMIN"]}}
+    result = rewrite("mnt-host", body)
+    assert result["Entrypoint"] == shared_namespaces.ENTER_HOST_MOUNT_NAMESPACE
+    assert "nsenter --mount=/proc/$PPID/ns/mnt" in result["Entrypoint"][2]
+    assert result["Cmd"] == ["/entry", "sleep", "60"]
+    assert result["HostConfig"]["PidMode"] == "host"
+    assert {"SYS_ADMIN", "SYS_PTRACE"} <= set(result["HostConfig"]["CapAdd"]) and result["HostConfig"]["CapDrop"] == []
+
+
+def test_pid_pod_joins_every_container_to_the_first_one_not_removed():
+    rules = tuple(parse_fault("pid-pod"))
+    create_plan = Plan.for_call(rules, Call("POST", "/containers/create"))
+    (join,), (remember,) = create_plan.request_rewrites, create_plan.response_rewrites
+    assert join({"Image": "x"}) == {"Image": "x"}, "the first container starts the pod"
+    remember({"Id": "aaa111"})
+    remember({"Id": "bbb222"})
+    assert join({"Image": "x", "HostConfig": {"Memory": 1}})["HostConfig"] == {"Memory": 1, "PidMode": "container:aaa111"}
+    Plan.for_call(rules, Call("DELETE", "/containers/aaa1"))
+    assert join({"Image": "x"})["HostConfig"]["PidMode"] == "container:bbb222"
+
+
+def test_cgroup_parent_puts_every_container_under_one_parent(body):
+    assert rewrite("cgroup-parent=/conformance-machine", body)["HostConfig"]["CgroupParent"] == "/conformance-machine"
+    with pytest.raises(FaultSpecError, match="absolute host path"):
+        parse_fault("cgroup-parent=machine")
+
+
+@pytest.mark.parametrize("claimed,expected", [("on", ["name=seccomp,profile=default", "name=userns"]),
+                                              ("off", ["name=seccomp,profile=default"])])
+def test_report_userns_claims_or_denies_remapping_in_info(claimed, expected):
+    rules = tuple(parse_fault(f"report-userns={claimed}"))
+    (rewrite_info,) = Plan.for_call(rules, Call("GET", "/info")).response_rewrites
+    for options in (["name=seccomp,profile=default"], ["name=seccomp,profile=default", "name=userns"]):
+        assert rewrite_info({"SecurityOptions": options})["SecurityOptions"] == expected
+    with pytest.raises(FaultSpecError, match="on or =off"):
+        parse_fault("report-userns=maybe")
+
+
 def test_ignore_image_config_resets_what_the_client_left_to_the_image():
     result = rewrite("ignore-image-config", {"Image": "x"})
     assert (result["User"], result["WorkingDir"], result["Entrypoint"], result["Cmd"]) == ("0:0", "/", [""], ["sh"])
@@ -354,8 +394,8 @@ def test_bad_specs_are_refused_with_the_reason(spec, message):
 
 
 SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
-                    "set-env": "GREETING=tampered", "hog": "8",
-                    "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared"}
+                    "set-env": "GREETING=tampered", "hog": "8", "report-userns": "on",
+                    "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared", "cgroup-parent": "/machine"}
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
