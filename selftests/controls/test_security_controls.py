@@ -143,3 +143,24 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
         if "open-socket" in control.name:
             os.chmod(engine.socket_path, 0o666)  # anyone on the host may now drive the engine
         check_control(suite, control, real_client, engine=engine.url)
+
+
+# Podman's default set: Docker's without these three.
+STRICTER = ("NET_RAW", "MKNOD", "AUDIT_WRITE")
+
+
+def test_a_stricter_capability_set_passes_and_is_reported(suite, faulty_engine, real_client):
+    """A positive control: an engine granting fewer capabilities than the documented default
+    is not a weaker isolation. The capability checks and the mknod finding pass on it, and
+    the capabilities it lacks are reported as the difference."""
+    engine = faulty_engine(f"cap-drop={','.join(STRICTER)}")
+    control = Control("stricter-capabilities", faults=(f"cap-drop={','.join(STRICTER)}",),
+                      select=(f"{SEC2}::test_capability_set_is_within_the_documented_default",
+                              f"{SEC2}::test_dangerous_capability_is_absent",
+                              f"{HOST_OPS}::test_host_disk_node_is_unreadable",
+                              f"{HOST_OPS}::test_mknod_of_host_device_is_refused"),
+                      expect={}, outcomes={f"[SEC-2-{case}]": "passed" for case in ("effective", "permitted", "bounding")}
+                      | {"test_mknod_of_host_device_is_refused": "passed", "test_host_disk_node_is_unreadable": "passed"})
+    run = check_control(suite, control, real_client, engine=engine.url)
+    figures = {name: figure["value"] for test in run.tests().values() for name, figure in test["figures"].items()}
+    assert figures["effective fewer than the default"] == "NET_RAW, MKNOD, AUDIT_WRITE", figures

@@ -61,7 +61,7 @@ def body() -> dict:
 
 
 CREATE_SPECS = [
-    "cap-add=SYS_ADMIN", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
+    "cap-add=SYS_ADMIN", "cap-drop=NET_RAW", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
     "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1", "hog=8",
     "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config", "mnt-host",
     "cgroup-parent=/conformance-machine",
@@ -78,6 +78,12 @@ def test_cap_add_appends_missing_capabilities_and_lifts_their_drop(body):
     host_config = rewrite("cap-add=SYS_ADMIN,net_admin,CAP_SYS_PTRACE", body)["HostConfig"]
     assert host_config["CapAdd"] == ["NET_ADMIN", "SYS_ADMIN", "CAP_SYS_PTRACE"]
     assert host_config["CapDrop"] == ["MKNOD"]
+
+
+def test_cap_drop_drops_and_takes_the_capability_out_of_an_add(body):
+    host_config = rewrite("cap-drop=NET_ADMIN,net_raw", body)["HostConfig"]
+    assert host_config["CapDrop"] == ["CAP_SYS_ADMIN", "MKNOD", "NET_ADMIN", "net_raw"]
+    assert host_config["CapAdd"] == []
 
 
 def test_cap_add_creates_host_config_when_absent():
@@ -393,7 +399,7 @@ def test_bad_specs_are_refused_with_the_reason(spec, message):
         parse_fault(spec)
 
 
-SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
+SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "cap-drop": "NET_RAW", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
                     "set-env": "GREETING=tampered", "hog": "8", "report-userns": "on",
                     "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared", "cgroup-parent": "/machine"}
 

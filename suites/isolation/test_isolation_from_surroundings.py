@@ -7,6 +7,7 @@ its surroundings, for example differences between development and staging enviro
 from __future__ import annotations
 
 from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.inspection import environment, mount_walk
 from fixtures.inspection.namespaces import namespace_of
 from fixtures.inspection.probe import completed, exec_output
@@ -20,30 +21,39 @@ def _sleeper(resources, alpine_image):
     return resources.container(alpine_image.ref, ["sleep", "300"])
 
 
+def _engine_files_on_host(engine, engine_host, container) -> list[str]:
+    """The engine's own files for ``container`` on its host: Docker's hostconfig.json, and the
+    hosts, hostname and resolv.conf files every engine keeps per container (wherever it keeps
+    them: Podman's live under its run root, not its DockerRootDir)."""
+    attrs = container.attrs
+    candidates = [f"{engine.info()['DockerRootDir']}/containers/{container.id}/hostconfig.json",
+                  *(attrs.get(key) for key in ("HostsPath", "HostnamePath", "ResolvConfPath"))]
+    return [path for path in dict.fromkeys(candidates) if path and engine_host.file(path).exists]
+
+
 @claim("ISO-1", smoke=True)
 def test_root_filesystem_is_the_images(resources, engine, engine_host, alpine_image):
     """A container MUST see its image's root filesystem, not the host's.
 
-    Starts a container, then looks inside a second one for the engine's own file for the
-    first (its ``hostconfig.json`` under the engine's DockerRootDir on the host), under
-    every mount of a whole filesystem the container has: no path may reach it. The
-    container's ``/etc/os-release`` must differ from the host's. The probe must run to its
-    end (it lists the mounts it walked), or the check fails.
+    Starts a container, then looks inside a second one for the engine's own files for the
+    first on the host (its ``hostconfig.json`` under DockerRootDir, its hosts, hostname
+    and resolv.conf files), under every mount of a whole filesystem the container has: no
+    path may reach any of them. The container's ``/etc/os-release`` must differ from the
+    host's. The probe must run to its end (it lists the mounts it walked), or the check
+    fails; where none of the engine's files can be found on the host, it is not run.
     """
     container = _sleeper(resources, alpine_image)
-    own_file = f"{engine.info()['DockerRootDir']}/containers/{container.id}/hostconfig.json"
-    host_has_it = engine_host.file(own_file).exists
+    own_files = _engine_files_on_host(engine, engine_host, container)
+    if not own_files:
+        not_run(f"none of the engine's files for container {container.id[:12]} can be found on its host")
     host_release = engine_host.file("/etc/os-release").content_string.strip()
-    finished = sh(resources, alpine_image.ref, "cat /etc/os-release; echo '--- seen'; "
-                  + mount_walk.script([own_file]))
+    finished = sh(resources, alpine_image.ref, "cat /etc/os-release; echo '--- seen'; " + mount_walk.script(own_files))
     output = finished.checked("reading /etc/os-release and walking the mounts")
     release, _, walk = output.partition("--- seen")
-    leaked = mount_walk.seen(walk, what="looking for the host's file under every mount")
-    evidence.as_json("root filesystem", {"host file looked for": own_file, "exists on the host": host_has_it,
-                                         "seen in the container at": leaked, "container os-release": release.strip(),
-                                         "host os-release": host_release})
-    assert host_has_it, f"the engine's file {own_file} is not on its host: cannot check for it inside"
-    assert not leaked, f"the host's filesystem is visible in the container: {own_file} at {leaked}"
+    leaked = mount_walk.seen(walk, what="looking for the host's files under every mount")
+    evidence.as_json("root filesystem", {"host files looked for": own_files, "seen in the container at": leaked,
+                                         "container os-release": release.strip(), "host os-release": host_release})
+    assert not leaked, f"the host's filesystem is visible in the container: {leaked}"
     assert release.strip() != host_release, "the container's /etc/os-release is the host's"
 
 

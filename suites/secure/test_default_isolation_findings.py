@@ -26,7 +26,7 @@ from fixtures.core import evidence
 from fixtures.host.daemon_process import EngineProcess, engine_endpoint
 from fixtures.inspection import proc_status, uid_map
 from fixtures.inspection.probe import completed
-from fixtures.inspection.reachability import address_on, fetch, serve_secret
+from fixtures.inspection.reachability import address_on, default_network, fetch, serve_secret
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
 from fixtures.network.published import bind_address, host_port
@@ -125,20 +125,21 @@ def test_api_socket_is_not_open_to_everyone(engine_target, engine_host, engine_p
 def test_default_bridge_keeps_containers_apart(engine, resources, alpine_image, daemon_config):
     """Containers on the default bridge SHOULD NOT reach each other (icc; a finding, severity minor).
 
-    A container on the default bridge serves a secret on port 8080 (checked from inside
-    it); a second one on the default bridge connects to its address. What the second gets
-    decides; the bridge's ``enable_icc`` option and the daemon's configured ``icc`` are
-    recorded next to it.
+    A container given no network (so on the engine's default bridge, whatever the engine
+    names it) serves a secret on port 8080 (checked from inside it); a second one given no
+    network connects to its address. What the second gets decides; the network's
+    ``enable_icc`` option and the daemon's configured ``icc`` are recorded next to it.
     """
     secret = f"icc-{uuid.uuid4().hex[:12]}"
-    address = address_on(serve_secret(resources, alpine_image.ref, secret), "bridge")
-    reached = secret in fetch(resources, alpine_image.ref, address, 8080)
-    reported = (engine.api.inspect_network("bridge").get("Options") or {}).get(
+    server = serve_secret(resources, alpine_image.ref, secret)
+    network = default_network(server)
+    reached = secret in fetch(resources, alpine_image.ref, address_on(server, network), 8080)
+    reported = (engine.api.inspect_network(network).get("Options") or {}).get(
         "com.docker.network.bridge.enable_icc", "(unset: true)")
     found = (f"containers on the default bridge {'reach' if reached else 'cannot reach'} each other "
-             f"(the bridge reports enable_icc={reported}; daemon --icc)")
-    _record("icc", "minor", not reached, found, {"B reached A": reached, "bridge enable_icc": reported,
-                                                  **_configured(daemon_config, "icc", True)})
+             f"(network {network}, enable_icc={reported}; daemon --icc)")
+    _record("icc", "minor", not reached, found, {"B reached A": reached, "default network": network,
+                                                  "its enable_icc": reported, **_configured(daemon_config, "icc", True)})
     assert not reached, f"finding (minor): {found}"
 
 

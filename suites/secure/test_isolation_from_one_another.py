@@ -13,7 +13,7 @@ from fixtures.core.applicability import not_applicable
 from fixtures.core.waiting import wait_until
 from fixtures.inspection import mount_walk
 from fixtures.inspection.namespaces import KINDS, kernel_has, namespace_of
-from fixtures.inspection.reachability import address_on, fetch, serve_secret
+from fixtures.inspection.reachability import address_on, default_network, fetch, serve_secret
 from fixtures.inspection.run_to_exit import run_to_exit
 from fixtures.ledger.marks import claim
 from fixtures.run.ports import free_tcp_port
@@ -175,17 +175,20 @@ def test_default_bridge_separates_containers(resources, alpine_image, engine):
     """Containers on the default bridge SHOULD NOT reach each other (a finding, severity minor).
 
     Docker documents that containers on the default bridge can talk to each other unless
-    the daemon runs with ``--icc=false``. A on the default bridge serves a secret on port
-    8080 (checked from inside A); B, also on the default bridge, connects to A's address.
+    the daemon runs with ``--icc=false``. A, given no network (so on the engine's default
+    bridge, whatever the engine names it), serves a secret on port 8080 (checked from
+    inside A); B, also given none, connects to A's address.
     If B gets through, the test fails as a minor finding that names the bridge's
     ``enable_icc`` option.
     """
     secret = f"bridge-{uuid.uuid4().hex[:12]}"
-    address = address_on(serve_secret(resources, alpine_image.ref, secret), "bridge")
+    server = serve_secret(resources, alpine_image.ref, secret)
+    network = default_network(server)
+    address = address_on(server, network)
     got = fetch(resources, alpine_image.ref, address, 8080)
-    icc = (engine.api.inspect_network("bridge").get("Options") or {}).get("com.docker.network.bridge.enable_icc")
+    icc = (engine.api.inspect_network(network).get("Options") or {}).get("com.docker.network.bridge.enable_icc")
     reached = secret in got
-    evidence.as_json("default bridge", {"A": f"{address}:8080", "B got": got, "enable_icc": icc})
+    evidence.as_json("default bridge", {"A": f"{address}:8080 on {network}", "B got": got, "enable_icc": icc})
     evidence.figure("default bridge inter-container", "open" if reached else "closed")
     assert not reached, (f"finding: containers on the default bridge reach each other (B got A's reply "
                          f"from {address}:8080); the bridge has enable_icc={icc}")

@@ -19,6 +19,7 @@ Fault = Callable[[str | None], list[Rule]]
 
 FAULTS: dict[str, Fault] = {
     "cap-add": create.cap_add,
+    "cap-drop": create.cap_drop,
     "pid-host": create.create_fault(partial(create.share_host_namespace, mode_key="PidMode")),
     "net-host": create.create_fault(create.share_host_network),
     "uts-host": create.create_fault(partial(create.share_host_namespace, mode_key="UTSMode")),

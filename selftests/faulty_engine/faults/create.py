@@ -50,6 +50,18 @@ def add_capabilities(body: Any, capabilities: list[str]) -> dict:
     return body
 
 
+def drop_capabilities(body: Any, capabilities: list[str]) -> dict:
+    """The capabilities dropped from every container (and taken out of an explicit add)."""
+    body, host_config = _with_host_config(body)
+    unwanted = {_capability_key(cap) for cap in capabilities}
+    current = list(host_config.get("CapDrop") or [])
+    present = {_capability_key(cap) for cap in current}
+    host_config["CapDrop"] = current + [cap for cap in capabilities if _capability_key(cap) not in present]
+    if host_config.get("CapAdd"):
+        host_config["CapAdd"] = [cap for cap in host_config["CapAdd"] if _capability_key(cap) not in unwanted]
+    return body
+
+
 def share_host_namespace(body: Any, mode_key: str) -> dict:
     body, host_config = _with_host_config(body)
     host_config[mode_key] = "host"
@@ -181,6 +193,10 @@ def hog(arg: str | None) -> list[Rule]:
 
 def cap_add(arg: str | None) -> list[Rule]:
     return on_create(partial(add_capabilities, capabilities=argument_list(arg, example="SYS_ADMIN,NET_ADMIN")))
+
+
+def cap_drop(arg: str | None) -> list[Rule]:
+    return on_create(partial(drop_capabilities, capabilities=argument_list(arg, example="NET_RAW,MKNOD")))
 
 
 def create_fault(rewrite: Callable[[Any], dict]) -> Callable[[str | None], list[Rule]]:
