@@ -3,10 +3,11 @@ default dockerd they fail; and neither verdict follows what the engine only repo
 
 The hardened daemon is a sandbox dockerd of its own (socket, data-root, exec-root,
 bridge) with ``icc=false``, ``userns-remap=default``, ``no-new-privileges``,
-``live-restore`` and ``userland-proxy=false`` in its daemon.json. It is the positive
-control: a check that fails there is a false failure. The default daemon is the
-self-tests' engine (a sandbox with an empty daemon.json on CI), checked to be default
-first. A faulty engine that claims ``name=userns`` in front of the default daemon, and one
+``live-restore`` and ``userland-proxy=false`` in its daemon.json (and
+``default-cgroupns-mode=private``, for SEC-1's cgroup namespace finding, which dockerd
+20.10 leaves shared on cgroup v1). It is the positive control: a check that fails there is
+a false failure. The default daemon is the self-tests' engine (a sandbox with an empty
+daemon.json on CI), checked to be default first. A faulty engine that claims ``name=userns`` in front of the default daemon, and one
 that hides it in front of the hardened daemon, prove that the userns finding reads the
 containers' uid_map, not the engine's report.
 
@@ -36,10 +37,12 @@ from selftests.controls.negative import Control, check_control
 from selftests.faulty_engine import FaultyEngine
 
 SEC1 = "suites/secure/test_isolation_from_one_another.py"
+# SEC-1's findings that the same settings harden: icc, and the cgroup namespace.
+SEC1_FINDINGS = (f"{SEC1}::test_default_bridge_separates_containers", f"{SEC1}::test_cgroup_namespace_is_private")
 SEC4 = "suites/secure/test_default_isolation_findings.py"
 USERNS = f"{SEC4}::test_root_in_a_container_is_not_root_on_the_host"
 HARDENED = {"icc": False, "userns-remap": "default", "no-new-privileges": True, "live-restore": True,
-            "userland-proxy": False}
+            "userland-proxy": False, "default-cgroupns-mode": "private"}
 REMAP_USER = "dockremap"
 ID_FILES = (Path("/etc/subuid"), Path("/etc/subgid"))
 # What the hardened settings harden, as each check is named, and the finding a default
@@ -106,19 +109,29 @@ def _default_settings(real_client) -> None:
 
 def test_hardened_daemon_passes_what_it_hardens(suite, hardened_engine, real_client):
     mac_fails, mac_passes = _mac_expectation()
-    control = Control("SEC-4-hardened-dockerd", select=(SEC4, f"{SEC1}::test_default_bridge_separates_containers"),
-                      expect=mac_fails,
+    control = Control("SEC-4-hardened-dockerd", select=(SEC4, *SEC1_FINDINGS), expect=mac_fails,
                       outcomes={**{name: "passed" for name in (*HARDENED_FINDINGS, *ALWAYS_HARDENED)},
-                                "test_default_bridge_separates_containers": "passed", **mac_passes})
+                                **{nodeid.split("::")[1]: "passed" for nodeid in SEC1_FINDINGS}, **mac_passes})
     engine, client = hardened_engine
     check_control(suite, control, client, engine=engine.url)
+
+
+def _default_cgroupns_expectation() -> tuple[dict[str, str], dict[str, str]]:
+    """dockerd's default cgroup namespace is the host's on cgroup v1, a private one on v2 alone."""
+    name = "test_cgroup_namespace_is_private"
+    if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
+        return {}, {name: "passed"}
+    return {name: "containers share the host's cgroup namespace"}, {}
 
 
 def test_default_daemon_fails_what_it_leaves_weak(suite, real_client):
     _default_settings(real_client)
     mac_fails, mac_passes = _mac_expectation()
-    control = Control("SEC-4-default-dockerd", select=(SEC4,), expect={**HARDENED_FINDINGS, **mac_fails},
-                      outcomes={**{name: "passed" for name in ALWAYS_HARDENED}, **mac_passes})
+    cgroupns_fails, cgroupns_passes = _default_cgroupns_expectation()
+    control = Control("SEC-4-default-dockerd", select=(SEC4, *SEC1_FINDINGS),
+                      expect={**HARDENED_FINDINGS, **mac_fails, **cgroupns_fails,
+                              "test_default_bridge_separates_containers": "containers on the default bridge reach each other"},
+                      outcomes={**{name: "passed" for name in ALWAYS_HARDENED}, **mac_passes, **cgroupns_passes})
     check_control(suite, control, real_client)
 
 
