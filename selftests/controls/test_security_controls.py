@@ -11,6 +11,11 @@ Expectations that depend on the host are computed on it (the engine is local to 
 self-tests): a masked path the host's kernel lacks, or module loading on a kernel without
 modules, is expected "not applicable", never "passed"; how the host-disk check decides
 depends on whether the host's root can read its own disk.
+
+Not made to fail by any control here: the memory hog's neighbour condition (a hog bounded
+to stay safe cannot starve a neighbour's memory; it is the same verdict code as the fork
+bomb's neighbour, which does fail), and the layers half of the image-writes check (no
+engine fault rewrites an image's layers; a new container seeing the writes does fail).
 """
 
 from __future__ import annotations
