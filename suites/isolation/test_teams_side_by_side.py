@@ -11,6 +11,7 @@ configuration file path holding different content, and run them at the same time
 from __future__ import annotations
 
 import random
+import re
 import socket
 import uuid
 
@@ -152,16 +153,19 @@ def test_one_team_cannot_disturb_the_other(resources, team_images):
     # The pattern "slee[p] N" matches B's "sleep N" but not the shell that runs pkill.
     attempt = exec_output(a, f"echo scratch > {scratch} || exit 3; pkill -f 'slee[p] {marker}'; echo \"pkill=$?\"",
                           what="team A writing a file and trying to stop team B")
-    pkill = int(attempt.rsplit("pkill=", 1)[-1]) if "pkill=" in attempt else None
+    answered = re.search(r"pkill=(\d+)$", attempt)
+    pkill = int(answered.group(1)) if answered else None
     evidence.as_json("team A against team B", {"A": attempt, "B": f"sleep {marker} (host pid {b_pid})"})
     if pkill not in (PKILL_MATCHED, PKILL_NONE):
         raise ProbeFailed(f"team A's pkill did not run as a probe (answer {attempt!r})")
     if pkill == PKILL_MATCHED:
         b_state = _settled_state(b)
         evidence.as_json("team B after A's pkill", b_state)
-        raise AssertionError(f"team A killed team B's process (sleep {marker}): pkill matched it, and B is now "
-                             f"{b_state['Status']} (exit {b_state['ExitCode']})" if b_state["Status"] != "running"
-                             else f"team A reached team B's process (sleep {marker}): pkill matched and signalled it")
+        gone = b_state["Status"] != "running"
+        assert not gone, (f"team A killed team B's process (sleep {marker}): pkill matched it, and B is now "
+                          f"{b_state['Status']} (exit {b_state['ExitCode']})")
+        assert pkill != PKILL_MATCHED, \
+            f"team A reached team B's process (sleep {marker}): pkill matched and signalled it"
     b_sees = exec_output(b, f"[ -e {scratch} ] && echo SEEN || echo ABSENT", what="team B looking for team A's file")
     b.reload()
     evidence.as_json("team B", {"status": b.status, "host pid": b.attrs["State"]["Pid"], "A's file": b_sees})
