@@ -18,8 +18,7 @@ import pytest
 
 from selftests.faulty_engine import FaultyEngine
 
-CHECKS = ("suites/secure/test_default_isolation_findings.py::test_major_isolation_default"
-          "[SEC-4-socket-permissions]",)
+CHECKS = ("suites/secure/test_default_isolation_findings.py::test_api_socket_is_not_open_to_everyone[SEC-4]",)
 
 
 @pytest.fixture(scope="module")

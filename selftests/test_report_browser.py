@@ -27,9 +27,10 @@ from selftests.conftest import PROJECT
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = PROJECT / "reports" / "browser-check"
-CHECKS = ("suites/secure/test_default_isolation_findings.py::test_major_isolation_default",
+CHECKS = ("suites/secure/test_default_isolation_findings.py::test_system_calls_are_filtered_by_default",
+          "suites/secure/test_default_isolation_findings.py::test_api_socket_is_not_open_to_everyone",
           "suites/host/test_storage.py", "--profile", "audit")
-EVIDENCE_TEST = "test_major_isolation_default[SEC-4-socket-permissions]"
+EVIDENCE_TEST = "test_api_socket_is_not_open_to_everyone[SEC-4]"
 EVIDENCE_NAME = "socket-permissions setting"
 # The awesome report always asks for this optional widget; it exists only when metrics do.
 OPTIONAL_FETCHES = ("/widgets/metrics.json",)

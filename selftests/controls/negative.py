@@ -7,7 +7,7 @@ leaked. A check that still passes on its control is a check that cannot fail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import docker
 
@@ -19,6 +19,9 @@ class Control:
     name: str
     select: tuple[str, ...]  # suite paths or node ids to run
     expect: dict[str, str]  # node id fragment -> fragment of its failure message
+    # node id fragment -> the outcome it must have instead of failing: "passed", "not
+    # applicable" (the case does not apply on this host) or "not run"
+    outcomes: dict[str, str] = field(default_factory=dict)
     faults: tuple[str, ...] = ()  # faulty-engine faults; none means the real engine
     args: tuple[str, ...] = ()  # extra suite options (a weakened setting)
     fakes_removal: bool = False  # the control leaves objects behind on purpose
@@ -40,6 +43,12 @@ def unexpected(run, control: Control) -> list[str]:
                 problems.append(f"{nodeid} failed with {failing[nodeid]!r}, not naming {message_part!r}")
     extra = [n for n in failing if not any(f in n for f in control.expect)]
     problems += [f"{n} failed too: {failing[n]}" for n in extra]
+    tests = run.tests()
+    for fragment, outcome in control.outcomes.items():
+        hits = {n: t["outcome"] for n, t in tests.items() if fragment in n}
+        if not hits:
+            problems.append(f"expected {fragment} to be {outcome}; it did not run")
+        problems += [f"{n} is {got}, not {outcome}: {tests[n]['message']}" for n, got in hits.items() if got != outcome]
     if not run.tests():
         problems.append("no test ran")
     return problems

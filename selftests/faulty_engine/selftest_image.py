@@ -2,7 +2,8 @@
 
 No registry is reachable and nothing needs installing: ``dash`` and a few coreutils are on
 every Debian host. Each binary is copied with the shared libraries ``ldd`` names for it,
-which is enough for ``sh -c`` scripts that read /proc, trap signals and sleep.
+which is enough for ``sh -c`` scripts that read /proc, trap signals and sleep (and for
+``nsenter``, which the mnt-host fault runs from the image).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import subprocess
 import tarfile
 
-TOOLS = ("sh", "cat", "readlink", "sleep", "ls", "hostname", "true")
+TOOLS = ("sh", "cat", "readlink", "sleep", "ls", "hostname", "true", "nsenter")
 
 # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
 _LDD_PATH = re.compile(r"(?:=>\s*)?(/\S+)\s+\(0x[0-9a-f]+\)")

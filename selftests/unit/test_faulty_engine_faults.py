@@ -7,9 +7,11 @@ behaviour and the faulted run is the weakened one.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from contextlib import closing
+from pathlib import Path
 
 import docker
 import pytest
@@ -53,6 +55,45 @@ def test_namespace_faults_share_the_hosts_namespace(faulty_engine, host_image, c
     assert baseline.returncode == 0 and faulted.returncode == 0, (baseline.stderr, faulted.stderr)
     assert baseline.stdout.strip() != host_namespace
     assert faulted.stdout.strip() == host_namespace
+
+
+def test_mnt_host_runs_the_command_in_the_hosts_mount_namespace(faulty_engine, host_image, case):
+    probe = ("readlink", "/proc/self/ns/mnt")
+    baseline = run(faulty_engine(), case, host_image, *probe)
+    faulted = run(faulty_engine("mnt-host"), case, host_image, *probe)
+    assert baseline.returncode == 0 and faulted.returncode == 0, (baseline.stderr, faulted.stderr)
+    assert baseline.stdout.strip() != os.readlink("/proc/self/ns/mnt")
+    assert faulted.stdout.strip() == os.readlink("/proc/self/ns/mnt")
+
+
+def test_pid_pod_puts_later_containers_in_the_first_ones_pid_namespace(faulty_engine, host_image, case):
+    engine = faulty_engine("pid-pod")
+    first = docker_cli(engine, "run", "-d", *case.label_flags, host_image, "sleep", "300")
+    assert first.returncode == 0, first.stderr
+    later = run(engine, case, host_image, "cat", "/proc/1/cmdline")
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.replace("\0", " ").strip() == "sleep 300", "pid 1 of the later container is the first's"
+
+
+def test_cgroup_parent_places_containers_under_the_parent(faulty_engine, host_image, case):
+    parent = f"/conformance-selftest-parent-{case.id}"
+    try:
+        out = run(faulty_engine(f"cgroup-parent={parent}"), case, host_image, "cat", "/proc/self/cgroup")
+        assert out.returncode == 0, out.stderr
+        assert f"{parent}/" in out.stdout
+    finally:
+        for hierarchy in Path("/sys/fs/cgroup").iterdir():
+            if (hierarchy / parent.lstrip("/")).is_dir() and not hierarchy.is_symlink():
+                (hierarchy / parent.lstrip("/")).rmdir()
+
+
+def test_report_userns_changes_only_the_report(faulty_engine, real_client):
+    real = real_client.info().get("SecurityOptions") or []
+    claimed = docker_cli(faulty_engine("report-userns=on"), "info", "--format", "{{json .SecurityOptions}}")
+    denied = docker_cli(faulty_engine("report-userns=off"), "info", "--format", "{{json .SecurityOptions}}")
+    assert "name=userns" in claimed.stdout and "name=userns" not in denied.stdout, (claimed.stderr, denied.stderr)
+    assert [o for o in real if not o.startswith("name=userns")] == \
+        [o for o in json.loads(denied.stdout) if not o.startswith("name=userns")]
 
 
 def test_cap_add_grants_the_capability(faulty_engine, host_image, case):

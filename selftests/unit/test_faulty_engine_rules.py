@@ -13,7 +13,7 @@ import pytest
 
 from selftests.faulty_engine import FAULTS, FaultSpecError, parse_fault
 from selftests.faulty_engine.calls import Call
-from selftests.faulty_engine.faults import commands, create, lifecycle, reports
+from selftests.faulty_engine.faults import commands, create, lifecycle, reports, shared_namespaces
 from selftests.faulty_engine.rules import Plan, Reply, RewriteError, apply_json
 
 CREATE_BODY = {
@@ -61,9 +61,10 @@ def body() -> dict:
 
 
 CREATE_SPECS = [
-    "cap-add=SYS_ADMIN", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
+    "cap-add=SYS_ADMIN", "cap-drop=NET_RAW", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
     "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1", "hog=8",
-    "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config",
+    "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config", "mnt-host",
+    "cgroup-parent=/conformance-machine",
 ]
 
 
@@ -77,6 +78,12 @@ def test_cap_add_appends_missing_capabilities_and_lifts_their_drop(body):
     host_config = rewrite("cap-add=SYS_ADMIN,net_admin,CAP_SYS_PTRACE", body)["HostConfig"]
     assert host_config["CapAdd"] == ["NET_ADMIN", "SYS_ADMIN", "CAP_SYS_PTRACE"]
     assert host_config["CapDrop"] == ["MKNOD"]
+
+
+def test_cap_drop_drops_and_takes_the_capability_out_of_an_add(body):
+    host_config = rewrite("cap-drop=NET_ADMIN,net_raw", body)["HostConfig"]
+    assert host_config["CapDrop"] == ["CAP_SYS_ADMIN", "MKNOD", "NET_ADMIN", "net_raw"]
+    assert host_config["CapAdd"] == []
 
 
 def test_cap_add_creates_host_config_when_absent():
@@ -322,6 +329,45 @@ def test_host_sharing_faults_need_an_absolute_path(spec):
         parse_fault(spec)
 
 
+def test_mnt_host_runs_the_clients_command_in_the_shims_mount_namespace():
+    body = {"Image": "x", "Entrypoint": ["/entry"], "Cmd": ["sleep", "60"], "HostConfig": {"CapDrop": ["SYS_ADMIN"]}}
+    result = rewrite("mnt-host", body)
+    assert result["Entrypoint"] == shared_namespaces.ENTER_HOST_MOUNT_NAMESPACE
+    assert "nsenter --mount=/proc/$PPID/ns/mnt" in result["Entrypoint"][2]
+    assert result["Cmd"] == ["/entry", "sleep", "60"]
+    assert result["HostConfig"]["PidMode"] == "host"
+    assert {"SYS_ADMIN", "SYS_PTRACE"} <= set(result["HostConfig"]["CapAdd"]) and result["HostConfig"]["CapDrop"] == []
+
+
+def test_pid_pod_joins_every_container_to_the_first_one_not_removed():
+    rules = tuple(parse_fault("pid-pod"))
+    create_plan = Plan.for_call(rules, Call("POST", "/containers/create"))
+    (join,), (remember,) = create_plan.request_rewrites, create_plan.response_rewrites
+    assert join({"Image": "x"}) == {"Image": "x"}, "the first container starts the pod"
+    remember({"Id": "aaa111"})
+    remember({"Id": "bbb222"})
+    assert join({"Image": "x", "HostConfig": {"Memory": 1}})["HostConfig"] == {"Memory": 1, "PidMode": "container:aaa111"}
+    Plan.for_call(rules, Call("DELETE", "/containers/aaa1"))
+    assert join({"Image": "x"})["HostConfig"]["PidMode"] == "container:bbb222"
+
+
+def test_cgroup_parent_puts_every_container_under_one_parent(body):
+    assert rewrite("cgroup-parent=/conformance-machine", body)["HostConfig"]["CgroupParent"] == "/conformance-machine"
+    with pytest.raises(FaultSpecError, match="absolute host path"):
+        parse_fault("cgroup-parent=machine")
+
+
+@pytest.mark.parametrize("claimed,expected", [("on", ["name=seccomp,profile=default", "name=userns"]),
+                                              ("off", ["name=seccomp,profile=default"])])
+def test_report_userns_claims_or_denies_remapping_in_info(claimed, expected):
+    rules = tuple(parse_fault(f"report-userns={claimed}"))
+    (rewrite_info,) = Plan.for_call(rules, Call("GET", "/info")).response_rewrites
+    for options in (["name=seccomp,profile=default"], ["name=seccomp,profile=default", "name=userns"]):
+        assert rewrite_info({"SecurityOptions": options})["SecurityOptions"] == expected
+    with pytest.raises(FaultSpecError, match="on or =off"):
+        parse_fault("report-userns=maybe")
+
+
 def test_ignore_image_config_resets_what_the_client_left_to_the_image():
     result = rewrite("ignore-image-config", {"Image": "x"})
     assert (result["User"], result["WorkingDir"], result["Entrypoint"], result["Cmd"]) == ("0:0", "/", [""], ["sh"])
@@ -353,9 +399,9 @@ def test_bad_specs_are_refused_with_the_reason(spec, message):
         parse_fault(spec)
 
 
-SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
-                    "set-env": "GREETING=tampered", "hog": "8",
-                    "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared"}
+SAMPLE_ARGUMENTS = {"cap-add": "SYS_ADMIN", "cap-drop": "NET_RAW", "delay-start": "0.5", "fake-remove": "container,volume,network,image",
+                    "set-env": "GREETING=tampered", "hog": "8", "report-userns": "on",
+                    "host-device": "/dev/vda", "shared-tmp": "/var/tmp/shared", "cgroup-parent": "/machine"}
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.inspection import attempt, cgroups, environment, mount_walk, mountinfo, proc_status, syscall_probe
 from fixtures.inspection import capabilities as caps
-from fixtures.inspection import environment, mountinfo, proc_status, syscall_probe
+from fixtures.inspection import uid_map
+from fixtures.inspection.architecture import kernel_name
+from fixtures.inspection.probe import ProbeFailed, completed
 
 STATUS = "Name:\tcat\nSeccomp:\t2\nSeccomp_filters:\t1\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t0\n"
 MOUNTINFO = """\
@@ -38,15 +41,80 @@ def test_status_and_mountinfo_parse():
     assert mountinfo.at(mounts, "/nowhere") is None
 
 
-@pytest.mark.parametrize("output,refused,text", [
+@pytest.mark.parametrize("output,denied,text", [
     ("errno 1 Operation not permitted\n", True, "errno EPERM"),
     ("errno 38 Function not implemented\n", False, "errno ENOSYS"),
     ("returned 0\n", False, "returned 0"),
     ("perl: not found\n", False, "no answer"),
 ])
-def test_probe_answers(output, refused, text):
+def test_probe_answers(output, denied, text):
     answer = syscall_probe.parse(output)
-    assert answer.refused is refused and answer.describe().startswith(text)
+    assert answer.denied is denied and answer.describe().startswith(text)
+
+
+EPERM, ENOSYS, EINVAL = (syscall_probe.parse(f"errno {n} x") for n in (1, 38, 22))
+
+
+@pytest.mark.parametrize("answer,unfiltered,refused,lacking", [
+    (EPERM, None, True, False),  # the profile's or a capability check's EPERM
+    (EINVAL, None, False, False),  # the call reached the kernel
+    (ENOSYS, EINVAL, True, False),  # ENOSYS from the profile: the kernel has the call
+    (ENOSYS, ENOSYS, False, True),  # the kernel itself has no such call
+])
+def test_enosys_is_a_refusal_only_when_the_kernel_has_the_call(answer, unfiltered, refused, lacking):
+    result = syscall_probe.Refusal("keyctl", answer, unfiltered)
+    assert result.refused is refused and result.kernel_lacks_the_call is lacking
+
+
+def test_uid_map_is_read_by_its_padded_columns():
+    identity = uid_map.parse("         0          0 4294967295\n")
+    assert uid_map.host_id_of(identity, 0) == 0 and uid_map.root_is_host_root(identity)
+    remapped = uid_map.parse("         0     100000      65536\n")
+    assert uid_map.host_id_of(remapped, 0) == 100000 and not uid_map.root_is_host_root(remapped)
+    rootless = uid_map.parse("0 1001 1\n1 100000 65536\n")
+    assert uid_map.host_id_of(rootless, 0) == 1001 and uid_map.host_id_of(rootless, 5) == 100004
+    assert uid_map.host_id_of(rootless, 70000) is None
+    with pytest.raises(ValueError):
+        uid_map.parse("0 0\n")
+
+
+def test_a_mount_walk_that_did_not_run_is_a_failed_probe():
+    assert mount_walk.seen("MOUNTS / /etc/hosts\nSEEN /x/y\nWALKED-ALL-MOUNTS\n", what="walk") == ["/x/y"]
+    with pytest.raises(ProbeFailed, match="stopped before its end"):
+        mount_walk.seen("sh: awk: not found\n", what="walk")
+    with pytest.raises(ProbeFailed, match="no root mount"):
+        mount_walk.seen("MOUNTS\nWALKED-ALL-MOUNTS\n", what="walk")
+    assert "echo WALKED-ALL-MOUNTS" in mount_walk.script(["/a b"]) and "'/a b'" in mount_walk.script(["/a b"])
+
+
+def test_an_attempt_is_refused_only_for_lack_of_permission():
+    assert attempt.verdict("ALLOWED\n", what="mount").allowed
+    refused = attempt.verdict("REFUSED mount: permission denied (are you root?)\n", what="mount")
+    assert not refused.allowed and "permission denied" in refused.detail
+    assert not attempt.verdict("REFUSED sh: can't create /proc/sys/vm/x: Read-only file system", what="w").allowed
+    with pytest.raises(ProbeFailed, match="not for lack of permission"):
+        attempt.verdict("REFUSED mount: no such device", what="mount")
+    with pytest.raises(ProbeFailed, match="no verdict"):
+        attempt.verdict("sh: mount: not found", what="mount")
+
+
+def test_a_probe_that_stopped_early_is_not_a_negative():
+    assert completed("a\nb\n--- end\n", "--- end", what="read") == "a\nb\n"
+    with pytest.raises(ProbeFailed):
+        completed("a\n", "--- end", what="read")
+
+
+def test_device_rules_grant_reads_by_type_and_number():
+    docker_default = "c 1:5 rwm\nc 1:3 rwm\nb *:* m\nc *:* m\nc 136:* rwm\n"
+    assert cgroups.device_rule_allowing(docker_default, "b", 254, 0, "r") is None
+    assert cgroups.device_rule_allowing(docker_default, "b", 254, 0, "m") == "b *:* m"
+    assert cgroups.device_rule_allowing(docker_default + "b 254:0 r\n", "b", 254, 0, "r") == "b 254:0 r"
+    assert cgroups.device_rule_allowing("a *:* rwm\n", "b", 254, 0, "r") == "a *:* rwm"
+
+
+def test_engine_architectures_are_compared_by_meaning():
+    assert kernel_name("amd64") == kernel_name("x86_64") == "x86_64"
+    assert kernel_name("arm64") == "aarch64"
 
 
 def test_probe_commands_need_a_known_architecture():

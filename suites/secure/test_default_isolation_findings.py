@@ -4,6 +4,9 @@ Document: "安全" (secure): "Docker提供了最强的默认隔离功能".
 
 Each security-relevant default of the daemon is a check that passes when the setting is
 the hardened one and otherwise fails as a finding with a severity, never a silent pass.
+What a container observes decides (its seccomp mode, its uid_map, its NoNewPrivs, what
+it can reach, the processes on the host); what the engine reports and what the daemon was
+configured with (its flags and daemon.json, read on its host) are recorded next to it.
 The gate (``--gate``, default major) decides which findings fail a run. Default
 severities, by harm if left weak:
 
@@ -17,208 +20,215 @@ severities, by harm if left weak:
 from __future__ import annotations
 
 import os
-import stat as stat_mode
-from dataclasses import dataclass
-from typing import Callable
+import uuid
 
 from fixtures.core import evidence
 from fixtures.host.daemon_process import EngineProcess, engine_endpoint
-from fixtures.inspection import proc_status
+from fixtures.inspection import proc_status, uid_map
+from fixtures.inspection.probe import completed
+from fixtures.inspection.reachability import address_on, default_network, fetch, serve_secret
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
 from fixtures.network.published import bind_address, host_port
 
 
-@dataclass
-class Context:
-    engine: object
-    engine_target: object
-    engine_host: object
-    resources: object
-    alpine_ref: str
-    daemon_config: object  # DaemonSettings, or why the daemon's configuration cannot be read
-    engine_process: object
-
-    def configured(self, name: str, default: object) -> dict:
-        """What the daemon was told (flag, daemon.json or default), next to what is observed."""
-        if isinstance(self.daemon_config, str):
-            return {f"configured {name}": f"unknown: {self.daemon_config}"}
-        value, source = self.daemon_config.get(name, default)
-        return {f"configured {name}": value, "configured from": source}
-
-    def security_options(self) -> list[str]:
-        return self.engine.info().get("SecurityOptions") or []
-
-    def default_container_status(self) -> tuple[dict[str, str], str]:
-        finished = sh(self.resources, self.alpine_ref, "cat /proc/self/status; echo '--- uid_map'; cat /proc/self/uid_map")
-        status_text, _, uid_map = finished.output.partition("--- uid_map")
-        return proc_status.parse(status_text), uid_map.strip()
+def _configured(daemon_config, name: str, default: object) -> dict:
+    # The daemon's configuration file is what a reader changes to fix the finding.
+    evidence.concerns(getattr(daemon_config, "file_path", ""))
+    """What the daemon was told (flag, daemon.json or default), for the evidence."""
+    if isinstance(daemon_config, str):
+        return {f"configured {name}": f"unknown: {daemon_config}"}
+    value, source = daemon_config.get(name, default)
+    return {f"configured {name}": value, "configured from": source}
 
 
-# Each check returns (hardened, what was found, evidence).
-Check = Callable[[Context], tuple[bool, str, dict]]
+def _security_options(engine) -> list[str]:
+    return engine.info().get("SecurityOptions") or []
 
 
-def seccomp_profile(ctx: Context):
-    options = ctx.security_options()
+def _default_container(resources, alpine_image) -> tuple[dict[str, str], str]:
+    """A default container's ``/proc/self/status`` (parsed) and ``/proc/self/uid_map`` (text)."""
+    finished = sh(resources, alpine_image.ref,
+                  "cat /proc/self/status && echo '--- uid_map' && cat /proc/self/uid_map && echo '--- end'")
+    output = completed(finished.checked("reading /proc/self/status and uid_map"), "--- end",
+                       what="reading /proc/self/status and uid_map")
+    status_text, _, uid_map_text = output.partition("--- uid_map")
+    return proc_status.parse(status_text), uid_map_text.strip()
+
+
+def _record(name: str, severity: str, hardened: bool, found: str, data: dict) -> None:
+    evidence.as_json(f"{name} setting", {"severity if weak": severity, "hardened": hardened, "found": found, **data})
+    evidence.figure(name, "hardened" if hardened else f"weak ({severity})")
+
+
+@claim("SEC-4", severity="major", smoke=True)
+def test_system_calls_are_filtered_by_default(engine, resources, alpine_image):
+    """The engine MUST filter system calls of a default container (a finding, severity major).
+
+    A default container must run with ``Seccomp: 2`` (filter mode, in its
+    ``/proc/self/status``), and ``docker info`` must list a seccomp profile that is not
+    ``unconfined``; the container's mode decides, the engine's report is checked against it.
+    """
+    options = _security_options(engine)
     seccomp = [o for o in options if o.startswith("name=seccomp")]
-    status, _ = ctx.default_container_status()
+    status, _ = _default_container(resources, alpine_image)
     mode = status.get("Seccomp")
     hardened = bool(seccomp) and "profile=unconfined" not in seccomp[0] and mode == "2"
-    return hardened, (f"seccomp: engine reports {seccomp or 'no seccomp'}, a default container runs "
-                      f"with Seccomp: {mode}"), {"SecurityOptions": options, "container Seccomp": mode}
+    found = f"seccomp: engine reports {seccomp or 'no seccomp'}, a default container runs with Seccomp: {mode}"
+    _record("seccomp-profile", "major", hardened, found, {"SecurityOptions": options, "container Seccomp": mode})
+    assert hardened, f"finding (major): {found}"
 
 
 ALLOWED_SOCKET_BITS = 0o660  # owner and group read/write; nothing for others (CIS 3.15, 3.16)
 ALLOWED_SOCKET_GROUPS = ("root", "docker")
 
 
-def _socket_path(ctx: Context) -> str | None:
-    kind, where = engine_endpoint(ctx.engine_target.url)
+def _socket_path(engine_target, engine_process) -> str | None:
+    kind, where = engine_endpoint(engine_target.url)
     if kind == "unix":
         return where
-    unix = ctx.engine_process.listening("unix") if isinstance(ctx.engine_process, EngineProcess) else []
+    unix = engine_process.listening("unix") if isinstance(engine_process, EngineProcess) else []
     sockets = [path for path in unix if path.endswith(".sock") and "/containerd/" not in path]
     return sockets[0] if sockets else None
 
 
-def socket_permissions(ctx: Context):
-    url = ctx.engine_target.url
-    if url.startswith("tcp://"):
-        tls = os.environ.get("DOCKER_TLS_VERIFY") not in (None, "", "0")
-        if not tls:
-            return False, f"the API is served over TCP without TLS verification ({url})", {"url": url}
-    path = _socket_path(ctx)
-    if path is None:
-        return True, f"the API is reached at {url} with TLS and no unix socket of the engine was found", \
-            {"url": url}
-    socket_file = ctx.engine_host.file(path)
-    mode, user, group = socket_file.mode, socket_file.user, socket_file.group
-    who = ("every local user" if mode & 0o002 else f"members of group {group}" if mode & 0o020
-           else "its owner only")
-    found = (f"socket {path} has mode {mode:04o} ({user}:{group}): {who} can drive the engine"
-             + (f"; bits {mode & ~ALLOWED_SOCKET_BITS:04o} are beyond 0660" if mode & ~ALLOWED_SOCKET_BITS else "")
-             + ("" if user == "root" else f"; owned by {user}, not root")
-             + ("" if group in ALLOWED_SOCKET_GROUPS else f"; group {group} is neither root nor docker"))
-    hardened = not mode & ~ALLOWED_SOCKET_BITS and user == "root" and group in ALLOWED_SOCKET_GROUPS
-    return hardened, found, {"path": path, "mode": f"{mode:04o}", "owner": user, "group": group,
-                             "who can connect": who}
+@claim("SEC-4", severity="major")
+def test_api_socket_is_not_open_to_everyone(engine_target, engine_host, engine_process):
+    """The engine MUST NOT let everyone on its host drive it (a finding, severity major).
+
+    The API socket on the engine's host (for a TLS tcp engine, the unix socket its process
+    listens on) must be owned by root, group root or docker, mode 0660 or stricter (CIS
+    3.15, 3.16): whoever can connect controls the engine. An API on TCP must use TLS.
+    """
+    url = engine_target.url
+    tls = os.environ.get("DOCKER_TLS_VERIFY") not in (None, "", "0")
+    path = _socket_path(engine_target, engine_process)
+    if engine_target.scheme == "tcp" and not tls:
+        hardened, found, data = False, f"the API is served over TCP without TLS verification ({url})", {"url": url}
+    elif path is None:
+        hardened, found = True, f"the API is reached at {url} with TLS and no unix socket of the engine was found"
+        data = {"url": url}
+    else:
+        socket_file = engine_host.file(path)
+        mode, user, group = socket_file.mode, socket_file.user, socket_file.group
+        who = ("every local user" if mode & 0o002 else f"members of group {group}" if mode & 0o020
+               else "its owner only")
+        found = (f"socket {path} has mode {mode:04o} ({user}:{group}): {who} can drive the engine"
+                 + (f"; bits {mode & ~ALLOWED_SOCKET_BITS:04o} are beyond 0660" if mode & ~ALLOWED_SOCKET_BITS else "")
+                 + ("" if user == "root" else f"; owned by {user}, not root")
+                 + ("" if group in ALLOWED_SOCKET_GROUPS else f"; group {group} is neither root nor docker"))
+        hardened = not mode & ~ALLOWED_SOCKET_BITS and user == "root" and group in ALLOWED_SOCKET_GROUPS
+        data = {"path": path, "mode": f"{mode:04o}", "owner": user, "group": group, "who can connect": who}
+    evidence.concerns(data.get("path", ""))
+    _record("socket-permissions", "major", hardened, found, data)
+    assert hardened, f"finding (major): {found}"
 
 
-def icc(ctx: Context):
-    options = ctx.engine.api.inspect_network("bridge").get("Options") or {}
-    value = options.get("com.docker.network.bridge.enable_icc", "(unset: true)")
-    return value == "false", f"the default bridge has enable_icc={value} (daemon --icc)", \
-        {"bridge options": options, **ctx.configured("icc", True)}
+@claim("SEC-4", severity="minor")
+def test_default_bridge_keeps_containers_apart(engine, resources, alpine_image, daemon_config):
+    """Containers on the default bridge SHOULD NOT reach each other (icc; a finding, severity minor).
+
+    A container given no network (so on the engine's default bridge, whatever the engine
+    names it) serves a secret on port 8080 (checked from inside it); a second one given no
+    network connects to its address. What the second gets decides; the network's
+    ``enable_icc`` option and the daemon's configured ``icc`` are recorded next to it.
+    """
+    secret = f"icc-{uuid.uuid4().hex[:12]}"
+    server = serve_secret(resources, alpine_image.ref, secret)
+    network = default_network(server)
+    reached = secret in fetch(resources, alpine_image.ref, address_on(server, network), 8080)
+    reported = (engine.api.inspect_network(network).get("Options") or {}).get(
+        "com.docker.network.bridge.enable_icc", "(unset: true)")
+    found = (f"containers on the default bridge {'reach' if reached else 'cannot reach'} each other "
+             f"(network {network}, enable_icc={reported}; daemon --icc)")
+    _record("icc", "minor", not reached, found, {"B reached A": reached, "default network": network,
+                                                  "its enable_icc": reported, **_configured(daemon_config, "icc", True)})
+    assert not reached, f"finding (minor): {found}"
 
 
-def userns_remap(ctx: Context):
-    options = ctx.security_options()
-    _, uid_map = ctx.default_container_status()
-    remapped = any(o.startswith("name=userns") for o in options) and not uid_map.startswith("0 0 ")
-    return remapped, (f"user namespaces: engine reports {options}; a container's uid_map is "
-                      f"{' '.join(uid_map.split())!r} (root inside is root on the host)" if not remapped
-                      else f"containers run in a remapped user namespace (uid_map {uid_map!r})"), \
-        {"SecurityOptions": options, "uid_map": uid_map, **ctx.configured("userns-remap", "")}
+@claim("SEC-4", severity="minor")
+def test_root_in_a_container_is_not_root_on_the_host(engine, resources, alpine_image, daemon_config):
+    """Root in a default container SHOULD NOT be root on the host (userns-remap; a finding, severity minor).
+
+    Reads ``/proc/self/uid_map`` of a default container by its columns (the kernel pads
+    them): uid 0 inside must map to a uid other than 0 on the host. The kernel's map
+    decides: an engine whose ``SecurityOptions`` claim ``name=userns`` while root maps to
+    host root fails, and a remapped engine that does not say so passes; both reports are
+    recorded.
+    """
+    options = _security_options(engine)
+    claims_userns = any(o.startswith("name=userns") for o in options)
+    _, text = _default_container(resources, alpine_image)
+    ranges = uid_map.parse(text)
+    root_on_host = uid_map.host_id_of(ranges, 0)
+    remapped = root_on_host not in (0, None)
+    found = (f"root in a container is uid {root_on_host} on the host (uid_map {' '.join(text.split())!r}); "
+             f"the engine {'reports' if claims_userns else 'does not report'} name=userns")
+    _record("userns-remap", "minor", remapped, found, {"SecurityOptions": options, "uid_map": text,
+                                                       "root on the host": root_on_host,
+                                                       **_configured(daemon_config, "userns-remap", "")})
+    assert remapped, f"finding (minor): {found}"
 
 
-def no_new_privileges(ctx: Context):
-    status, _ = ctx.default_container_status()
+@claim("SEC-4", severity="minor")
+def test_no_new_privileges_by_default(resources, alpine_image, daemon_config):
+    """A default container SHOULD run with no-new-privileges (a finding, severity minor).
+
+    Reads ``NoNewPrivs`` from ``/proc/self/status`` of a default container: it must be 1,
+    so no setuid binary or file capability can raise a process's privileges.
+    """
+    status, _ = _default_container(resources, alpine_image)
     value = status.get("NoNewPrivs")
-    return value == "1", f"a default container runs with NoNewPrivs: {value} (daemon --no-new-privileges)", \
-        {"NoNewPrivs": value, **ctx.configured("no-new-privileges", False)}
+    found = f"a default container runs with NoNewPrivs: {value} (daemon --no-new-privileges)"
+    _record("no-new-privileges", "minor", value == "1", found,
+            {"NoNewPrivs": value, **_configured(daemon_config, "no-new-privileges", False)})
+    assert value == "1", f"finding (minor): {found}"
 
 
-def mac_profile(ctx: Context):
-    options = ctx.security_options()
+@claim("SEC-4", severity="minor")
+def test_containers_are_confined_by_mac(engine):
+    """Containers SHOULD be confined by AppArmor or SELinux (a finding, severity minor).
+
+    ``docker info`` must list ``name=apparmor`` or ``name=selinux`` in SecurityOptions.
+    """
+    options = _security_options(engine)
     confined = [o for o in options if o.startswith(("name=apparmor", "name=selinux"))]
-    return bool(confined), (f"mandatory access control: {confined}" if confined else
-                            f"neither AppArmor nor SELinux confines containers (engine SecurityOptions {options})"), \
-        {"SecurityOptions": options}
+    found = (f"mandatory access control: {confined}" if confined else
+             f"neither AppArmor nor SELinux confines containers (engine SecurityOptions {options})")
+    _record("mac-profile", "minor", bool(confined), found, {"SecurityOptions": options})
+    assert confined, f"finding (minor): {found}"
 
 
-def live_restore(ctx: Context):
-    enabled = ctx.engine.info().get("LiveRestoreEnabled")
-    return bool(enabled), f"LiveRestoreEnabled={enabled} (containers stop when the daemon does)", \
-        {"LiveRestoreEnabled": enabled, **ctx.configured("live-restore", False)}
+@claim("SEC-4", severity="advisory")
+def test_live_restore_is_enabled(engine, daemon_config):
+    """Containers SHOULD keep running while the daemon restarts (live-restore; an advisory finding).
+
+    ``docker info`` must report ``LiveRestoreEnabled``; the daemon's configured
+    ``live-restore`` is recorded next to it. (Restarting the engine under test to watch
+    its containers is not the suite's to do.)
+    """
+    enabled = engine.info().get("LiveRestoreEnabled")
+    found = f"LiveRestoreEnabled={enabled} (containers stop when the daemon does)"
+    _record("live-restore", "advisory", bool(enabled), found,
+            {"LiveRestoreEnabled": enabled, **_configured(daemon_config, "live-restore", False)})
+    assert enabled, f"finding (advisory): {found}"
 
 
-def userland_proxy(ctx: Context):
-    container = ctx.resources.container(ctx.alpine_ref, ["sleep", "300"],
-                                        ports={"8080/tcp": (bind_address(ctx.engine_target.url), None)})
+@claim("SEC-4", severity="advisory")
+def test_published_ports_need_no_userland_proxy(resources, alpine_image, engine_target, engine_host, daemon_config):
+    """A published port SHOULD be forwarded without a userland proxy (an advisory finding).
+
+    Publishes a port of a container, then lists the processes on the engine's host (the
+    listing must succeed): none may be a ``docker-proxy`` for that host port.
+    """
+    container = resources.container(alpine_image.ref, ["sleep", "300"],
+                                    ports={"8080/tcp": (bind_address(engine_target.url), None)})
     port = host_port(container, "8080/tcp")
-    processes = ctx.engine_host.run("ps -eo args").stdout.splitlines()
+    processes = engine_host.check_output("ps -eo args").splitlines()
     proxies = [p for p in processes if "docker-proxy" in p and f"-host-port {port}" in p]
-    return not proxies, (f"the userland proxy serves published port {port}: {proxies[0]}" if proxies else
-                         f"published port {port} is forwarded without a userland proxy"), \
-        {"host port": port, "docker-proxy processes for it": proxies, **ctx.configured("userland-proxy", True)}
-
-
-SETTINGS: dict[str, tuple[str, Check]] = {
-    "seccomp-profile": ("major", seccomp_profile),
-    "socket-permissions": ("major", socket_permissions),
-    "icc": ("minor", icc),
-    "userns-remap": ("minor", userns_remap),
-    "no-new-privileges": ("minor", no_new_privileges),
-    "mac-profile": ("minor", mac_profile),
-    "live-restore": ("advisory", live_restore),
-    "userland-proxy": ("advisory", userland_proxy),
-}
-
-
-def _cases(severity: str) -> list[str]:
-    return [case for case, (level, _) in SETTINGS.items() if level == severity]
-
-
-def _verdict(case: str, engine, engine_target, engine_host, resources, alpine_image, daemon_config,
-             engine_process) -> None:
-    severity, check = SETTINGS[case]
-    ctx = Context(engine, engine_target, engine_host, resources, alpine_image.ref, daemon_config,
-                  engine_process)
-    hardened, found, data = check(ctx)
-    # What a reader changes to fix the finding: the socket, or the daemon's configuration file.
-    evidence.concerns(data.get("path") if case == "socket-permissions"
-                      else getattr(daemon_config, "file_path", ""))
-    evidence.as_json(f"{case} setting", {"severity if weak": severity, "hardened": hardened, "found": found, **data})
-    evidence.figure(case, "hardened" if hardened else f"weak ({severity})")
-    assert hardened, f"finding ({severity}): {found}"
-
-
-@claim("SEC-4", cases=_cases("major"), severity="major", smoke="seccomp-profile")
-def test_major_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
-                                  daemon_config, engine_process):
-    """The engine MUST filter system calls by default and MUST NOT expose its API to everyone.
-
-    ``seccomp-profile``: ``docker info`` lists seccomp with a profile and a default
-    container runs with ``Seccomp: 2``. ``socket-permissions``: the API socket on the
-    engine's host (for a TLS tcp engine, the unix socket its process listens on) is owned by
-    root, group root or docker, mode 0660 or stricter (CIS 3.15, 3.16): whoever can connect
-    controls the engine; an API on TCP must use TLS. A weak setting is a finding of severity
-    major. Each finding also records what the daemon was configured with (its flags and
-    daemon.json on its host), next to what is observed.
-    """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
-
-
-@claim("SEC-4", cases=_cases("minor"), severity="minor")
-def test_minor_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
-                                  daemon_config, engine_process):
-    """The engine SHOULD harden its defaults; each weak one is a finding of severity minor.
-
-    ``icc``: the default bridge's ``enable_icc`` is false. ``userns-remap``: ``docker info``
-    lists ``name=userns`` and root in a container is not root on the host (its
-    ``/proc/self/uid_map``). ``no-new-privileges``: a default container runs with
-    ``NoNewPrivs: 1``. ``mac-profile``: AppArmor or SELinux confines containers.
-    """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
-
-
-@claim("SEC-4", cases=_cases("advisory"), severity="advisory")
-def test_advisory_isolation_default(case, engine, engine_target, engine_host, resources, alpine_image,
-                                  daemon_config, engine_process):
-    """The engine MAY harden these operational defaults; each weak one is an advisory finding.
-
-    ``live-restore``: ``docker info`` reports LiveRestoreEnabled. ``userland-proxy``: a
-    published port is served without a ``docker-proxy`` process on the engine's host.
-    """
-    _verdict(case, engine, engine_target, engine_host, resources, alpine_image, daemon_config, engine_process)
+    found = (f"the userland proxy serves published port {port}: {proxies[0]}" if proxies else
+             f"published port {port} is forwarded without a userland proxy")
+    _record("userland-proxy", "advisory", not proxies, found,
+            {"host port": port, "docker-proxy processes for it": proxies,
+             **_configured(daemon_config, "userland-proxy", True)})
+    assert not proxies, f"finding (advisory): {found}"

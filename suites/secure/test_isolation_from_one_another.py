@@ -11,7 +11,9 @@ import uuid
 from fixtures.core import evidence
 from fixtures.core.applicability import not_applicable
 from fixtures.core.waiting import wait_until
+from fixtures.inspection import mount_walk
 from fixtures.inspection.namespaces import KINDS, kernel_has, namespace_of
+from fixtures.inspection.reachability import address_on, default_network, fetch, serve_secret
 from fixtures.inspection.run_to_exit import run_to_exit
 from fixtures.ledger.marks import claim
 from fixtures.run.ports import free_tcp_port
@@ -88,16 +90,21 @@ def _files_probe(a_inspect: dict, secret: str) -> list[str]:
     return [f"/tmp/{secret}", f"/proc/{a_inspect['State']['Pid']}/root/tmp/{secret}", *host_paths]
 
 
-def check_processes(resources, image, engine):
+@claim("SEC-1")
+def test_neighbours_processes_are_invisible(resources, alpine_image):
+    """A container MUST NOT see its neighbour's processes.
+
+    A runs ``sleep <random>``; B lists every process it can see (``/proc/<pid>/cmdline``),
+    and the listing must exit 0. No line may be A's command, and B's pid 1 must be B's own
+    command.
+    """
     marker = str(random.randint(10_000_000, 99_999_999))
-    a = resources.container(image, ["sleep", marker])
-    b = run_to_exit(resources, image, ["sh", "-c", "for p in /proc/[0-9]*; do "
-                                       "echo \"${p#/proc/} $(tr '\\0' ' ' < $p/cmdline)\"; done"],
-                    network_mode="none")
-    seen = [line for line in b.output.splitlines() if line.strip()]
+    a = resources.container(alpine_image.ref, ["sleep", marker])
+    b = run_to_exit(resources, alpine_image.ref, ["sh", "-c", "for p in /proc/[0-9]*; do "
+                    "echo \"${p#/proc/} $(tr '\\0' ' ' < $p/cmdline)\"; done"], network_mode="none")
     evidence.as_json("processes B sees", {"A runs": f"sleep {marker} (host pid {a.attrs['State']['Pid']})",
-                                          "B sees": seen})
-    assert b.exit_code == 0, f"listing processes in B failed: {b.output}"
+                                          "B": b.as_dict()})
+    seen = [line for line in b.checked("listing processes in B").splitlines() if line.strip()]
     leaked = [line for line in seen if f"sleep {marker}" in line]
     assert not leaked, f"container B sees its neighbour's process: {leaked}"
     init = next((line for line in seen if line.split()[0] == "1"), "(none)")
@@ -105,73 +112,44 @@ def check_processes(resources, image, engine):
         f"container B's pid 1 is not its own command but {init!r}: it sees processes outside itself"
 
 
-def check_files(resources, image, engine):
+@claim("SEC-1")
+def test_neighbours_files_are_invisible(resources, alpine_image):
+    """A container MUST NOT see its neighbour's files.
+
+    A writes ``/tmp/<random>``; B looks for it at that path, at A's overlay directories on
+    the host (its GraphDriver UpperDir and MergedDir) and under ``/proc/<A's pid>/root``,
+    under every mount of a whole filesystem B has. B's probe must walk its root mount and
+    run to its end; it must find the file nowhere.
+    """
     secret = f"neighbour-secret-{uuid.uuid4().hex}"
-    a = resources.container(image, ["sh", "-c", f"echo secret > /tmp/{secret} && echo ready && exec sleep 300"],
+    a = resources.container(alpine_image.ref,
+                            ["sh", "-c", f"echo secret > /tmp/{secret} && echo ready && exec sleep 300"],
                             network_mode="none")
     wait_until(lambda: b"ready" in a.logs(), timeout=30, what="container A to write its file")
     a.reload()
     probes = _files_probe(a.attrs, secret)
-    script = ("for m in $(awk '$4 == \"/\" {print $5}' /proc/self/mountinfo | sort -u); do "
-              "for p in " + " ".join(probes) + "; do [ -e \"${m%/}$p\" ] && echo \"SEEN ${m%/}$p\"; done; done; true")
-    b = run_to_exit(resources, image, ["sh", "-c", script], network_mode="none")
+    b = run_to_exit(resources, alpine_image.ref, ["sh", "-c", mount_walk.script(probes)], network_mode="none")
     evidence.as_json("files", {"A wrote": f"/tmp/{secret}", "paths B tried (under each of its mounts)": probes,
-                               "B output": b.output})
-    seen = [line[5:] for line in b.output.splitlines() if line.startswith("SEEN ")]
-    assert b.exit_code == 0, f"the probe in B failed: {b.output}"
+                               "B": b.as_dict()})
+    seen = mount_walk.seen(b.checked("the probe in B"), what="the probe in B")
     assert not seen, f"container B sees its neighbour's file at {seen}"
 
 
-def check_loopback(resources, image, engine):
+@claim("SEC-1")
+def test_neighbours_loopback_service_is_unreachable(resources, alpine_image):
+    """A container MUST NOT reach a service its neighbour serves on its own loopback.
+
+    A serves a secret on 127.0.0.1 (checked from inside A); B connects to 127.0.0.1 on the
+    same port with ``nc``. B's probe must run (exit 0, printing nc's exit status) and must
+    not get the secret.
+    """
     port = free_tcp_port()
     secret = f"loopback-{uuid.uuid4().hex[:12]}"
-    a = resources.container(image, ["nc", "-lk", "-s", "127.0.0.1", "-p", str(port), "-e", "echo", secret])
-
-    def a_answers_itself():
-        code, out = a.exec_run(["nc", "-w", "1", "127.0.0.1", str(port)])
-        return secret in out.decode(errors="replace")
-
-    wait_until(a_answers_itself, timeout=20, what=f"container A's loopback service on port {port}")
-    b = run_to_exit(resources, image, ["sh", "-c", f"nc -w 2 127.0.0.1 {port}; echo rc=$?"])
+    serve_secret(resources, alpine_image.ref, secret, port=port, listen="127.0.0.1")
+    got = fetch(resources, alpine_image.ref, "127.0.0.1", port)
     evidence.as_json("loopback", {"A serves": f"127.0.0.1:{port} (checked from inside A)",
-                                  "B connects to 127.0.0.1": b.output})
-    assert secret not in b.output, f"container B reached its neighbour's loopback service on 127.0.0.1:{port}"
-
-
-CHECKS = {"processes": check_processes, "files": check_files, "loopback": check_loopback}
-
-
-@claim("SEC-1", cases=list(CHECKS))
-def test_neighbour_is_invisible(case, resources, alpine_image, engine):
-    """A container MUST NOT see its neighbour's processes, files or loopback services.
-
-    ``processes``: A runs ``sleep <random>``; B lists every process it can see (from /proc)
-    and must find only its own. ``files``: A writes ``/tmp/<random>``; B looks for it at
-    that path, at A's overlay directories on the host and under ``/proc/<A's pid>/root``,
-    under every mount it has. ``loopback``: A serves on 127.0.0.1 (checked from inside A);
-    B connects to 127.0.0.1 on the same port and must not reach it.
-    """
-    CHECKS[case](resources, alpine_image.ref, engine)
-
-
-def _listener(resources, image: str, secret: str, **kwargs):
-    container = resources.container(image, ["nc", "-lk", "-p", "8080", "-e", "echo", secret], **kwargs)
-
-    def answers_itself():
-        code, out = container.exec_run(["nc", "-w", "1", "127.0.0.1", "8080"])
-        return secret in out.decode(errors="replace")
-
-    wait_until(answers_itself, timeout=20, what="the listener to answer on its own port 8080")
-    container.reload()
-    return container
-
-
-def _address_on(container, network: str) -> str:
-    networks = container.attrs["NetworkSettings"]["Networks"] or {}
-    address = (networks.get(network) or {}).get("IPAddress")
-    assert address, (f"container {container.id[:12]} has no address on network {network!r} "
-                     f"(NetworkMode={container.attrs['HostConfig']['NetworkMode']}, networks {sorted(networks)})")
-    return address
+                                  "B got from 127.0.0.1": got})
+    assert secret not in got, f"container B reached its neighbour's loopback service on 127.0.0.1:{port}"
 
 
 @claim("SEC-1")
@@ -183,13 +161,12 @@ def test_user_networks_are_separate(resources, create_network, alpine_image):
     """
     net_x, net_y = create_network(), create_network()
     secret = f"net-x-{uuid.uuid4().hex[:12]}"
-    a = _listener(resources, alpine_image.ref, secret, network=net_x.name)
-    address = _address_on(a, net_x.name)
-    b = run_to_exit(resources, alpine_image.ref, ["sh", "-c", f"nc -w 2 {address} 8080; echo rc=$?"],
-                    network=net_y.name)
+    a = serve_secret(resources, alpine_image.ref, secret, network=net_x.name)
+    address = address_on(a, net_x.name)
+    got = fetch(resources, alpine_image.ref, address, 8080, network=net_y.name)
     evidence.as_json("user networks", {"A": f"{address}:8080 on {net_x.name}", "B network": net_y.name,
-                                       "B output": b.output})
-    assert secret not in b.output, \
+                                       "B got": got})
+    assert secret not in got, \
         f"container B on network {net_y.name} reached A at {address}:8080 on network {net_x.name}"
 
 
@@ -198,17 +175,20 @@ def test_default_bridge_separates_containers(resources, alpine_image, engine):
     """Containers on the default bridge SHOULD NOT reach each other (a finding, severity minor).
 
     Docker documents that containers on the default bridge can talk to each other unless
-    the daemon runs with ``--icc=false``. A on the default bridge serves a secret on port
-    8080; B, also on the default bridge, connects to A's address. If B gets through, the
-    test fails as a minor finding that names the bridge's ``enable_icc`` option.
+    the daemon runs with ``--icc=false``. A, given no network (so on the engine's default
+    bridge, whatever the engine names it), serves a secret on port 8080 (checked from
+    inside A); B, also given none, connects to A's address.
+    If B gets through, the test fails as a minor finding that names the bridge's
+    ``enable_icc`` option.
     """
     secret = f"bridge-{uuid.uuid4().hex[:12]}"
-    a = _listener(resources, alpine_image.ref, secret)
-    address = _address_on(a, "bridge")
-    b = run_to_exit(resources, alpine_image.ref, ["sh", "-c", f"nc -w 2 {address} 8080; echo rc=$?"])
-    icc = engine.api.inspect_network("bridge")["Options"].get("com.docker.network.bridge.enable_icc")
-    reached = secret in b.output
-    evidence.as_json("default bridge", {"A": f"{address}:8080", "B output": b.output, "enable_icc": icc})
+    server = serve_secret(resources, alpine_image.ref, secret)
+    network = default_network(server)
+    address = address_on(server, network)
+    got = fetch(resources, alpine_image.ref, address, 8080)
+    icc = (engine.api.inspect_network(network).get("Options") or {}).get("com.docker.network.bridge.enable_icc")
+    reached = secret in got
+    evidence.as_json("default bridge", {"A": f"{address}:8080 on {network}", "B got": got, "enable_icc": icc})
     evidence.figure("default bridge inter-container", "open" if reached else "closed")
     assert not reached, (f"finding: containers on the default bridge reach each other (B got A's reply "
                          f"from {address}:8080); the bridge has enable_icc={icc}")

@@ -12,17 +12,20 @@ from functools import partial
 from typing import Callable
 
 from ..rules import Rule
-from . import commands, create, host_sharing, image_config, lifecycle, reports
+from . import commands, create, host_sharing, image_config, lifecycle, reports, shared_namespaces
 from .arguments import FaultSpecError
 
 Fault = Callable[[str | None], list[Rule]]
 
 FAULTS: dict[str, Fault] = {
     "cap-add": create.cap_add,
+    "cap-drop": create.cap_drop,
     "pid-host": create.create_fault(partial(create.share_host_namespace, mode_key="PidMode")),
     "net-host": create.create_fault(create.share_host_network),
     "uts-host": create.create_fault(partial(create.share_host_namespace, mode_key="UTSMode")),
     "ipc-host": create.create_fault(partial(create.share_host_namespace, mode_key="IpcMode")),
+    "mnt-host": shared_namespaces.mnt_host,
+    "pid-pod": shared_namespaces.pid_pod,
     "seccomp-unconfined": create.create_fault(create.unconfine_seccomp),
     "drop-limits": create.create_fault(create.drop_limits),
     "bind-root": create.create_fault(create.bind_host_root),
@@ -33,6 +36,7 @@ FAULTS: dict[str, Fault] = {
     "hog": create.hog,
     "host-device": host_sharing.host_device,
     "shared-tmp": host_sharing.shared_tmp,
+    "cgroup-parent": host_sharing.cgroup_parent,
     "ignore-image-config": image_config.ignore_image_config,
     "delay-start": lifecycle.delay_start,
     "stop-is-kill": lifecycle.stop_is_kill,
@@ -47,6 +51,7 @@ FAULTS: dict[str, Fault] = {
     "lie-version": reports.lie_version,
     "vm-runtime": reports.vm_runtime,
     "icc-on": reports.icc_on,
+    "report-userns": reports.report_userns_fault,
 }
 
 __all__ = ["FAULTS", "Fault", "FaultSpecError", "parse_fault"]

@@ -38,16 +38,26 @@ def _capability_key(name: str) -> str:
     return upper[4:] if upper.startswith("CAP_") else upper
 
 
-def add_capabilities(body: Any, capabilities: list[str]) -> dict:
+def _move_capabilities(body: Any, capabilities: list[str], into: str, out_of: str) -> dict:
+    """``capabilities`` added to the HostConfig list ``into`` and taken out of ``out_of``
+    (an explicit drop would cancel an add, and the other way round)."""
     body, host_config = _with_host_config(body)
-    wanted = {_capability_key(cap) for cap in capabilities}
-    current = list(host_config.get("CapAdd") or [])
+    moving = {_capability_key(cap) for cap in capabilities}
+    current = list(host_config.get(into) or [])
     present = {_capability_key(cap) for cap in current}
-    host_config["CapAdd"] = current + [cap for cap in capabilities if _capability_key(cap) not in present]
-    # An explicit drop of the same capability would cancel the add.
-    if host_config.get("CapDrop"):
-        host_config["CapDrop"] = [cap for cap in host_config["CapDrop"] if _capability_key(cap) not in wanted]
+    host_config[into] = current + [cap for cap in capabilities if _capability_key(cap) not in present]
+    if host_config.get(out_of):
+        host_config[out_of] = [cap for cap in host_config[out_of] if _capability_key(cap) not in moving]
     return body
+
+
+def add_capabilities(body: Any, capabilities: list[str]) -> dict:
+    return _move_capabilities(body, capabilities, into="CapAdd", out_of="CapDrop")
+
+
+def drop_capabilities(body: Any, capabilities: list[str]) -> dict:
+    """The capabilities dropped from every container: a stricter engine."""
+    return _move_capabilities(body, capabilities, into="CapDrop", out_of="CapAdd")
 
 
 def share_host_namespace(body: Any, mode_key: str) -> dict:
@@ -181,6 +191,10 @@ def hog(arg: str | None) -> list[Rule]:
 
 def cap_add(arg: str | None) -> list[Rule]:
     return on_create(partial(add_capabilities, capabilities=argument_list(arg, example="SYS_ADMIN,NET_ADMIN")))
+
+
+def cap_drop(arg: str | None) -> list[Rule]:
+    return on_create(partial(drop_capabilities, capabilities=argument_list(arg, example="NET_RAW,MKNOD")))
 
 
 def create_fault(rewrite: Callable[[Any], dict]) -> Callable[[str | None], list[Rule]]:

@@ -1,5 +1,5 @@
-"""Faults that hand containers a piece of the host: one of its disks, or one directory that
-every container shares.
+"""Faults that hand containers a piece of the host: one of its disks, one directory that
+every container shares, or one cgroup that every container lives in.
 """
 
 from __future__ import annotations
@@ -49,3 +49,15 @@ def host_device(arg: str | None) -> list[Rule]:
 def shared_tmp(arg: str | None) -> list[Rule]:
     return on_create(partial(share_tmp, host_dir=_absolute_path(arg, "/var/tmp/shared")))
 
+
+
+def in_cgroup_parent(body: Any, parent: str) -> dict:
+    """Every container's cgroups under ``parent``: whatever limit that parent has, they share."""
+    body = copy.deepcopy(body) if isinstance(body, dict) else {}
+    body["HostConfig"] = {**(body.get("HostConfig") or {}), "CgroupParent": parent}
+    return body
+
+
+def cgroup_parent(arg: str | None) -> list[Rule]:
+    """One cgroup parent for every container (made, with its limits, by whoever starts the fault)."""
+    return on_create(partial(in_cgroup_parent, parent=_absolute_path(arg, "/conformance-machine")))

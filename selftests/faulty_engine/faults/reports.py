@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
 from ..rules import Rule, route
-from .arguments import no_argument
+from .arguments import FaultSpecError, no_argument
 
 FAKE_API_VERSION = "9.99"
 FAKE_ENGINE_VERSION = "99.0.0-faulty"
@@ -66,3 +67,22 @@ def icc_on(arg: str | None) -> list[Rule]:
     """Reports inter-container communication as on for every bridge network (HOST-7's control)."""
     no_argument(arg)
     return [Rule("GET", route(r"/networks/[^/]+"), rewrite_response=claim_icc_on)]
+
+
+USERNS_OPTION = "name=userns"
+
+
+def report_userns(body: Any, claimed: bool) -> Any:
+    """``SecurityOptions`` with ``name=userns`` added (``claimed``) or taken out."""
+    body = copy.deepcopy(body)
+    options = [o for o in body.get("SecurityOptions") or [] if not o.startswith(USERNS_OPTION)]
+    body["SecurityOptions"] = options + ([USERNS_OPTION] if claimed else [])
+    return body
+
+
+def report_userns_fault(arg: str | None) -> list[Rule]:
+    """Claims (``on``) or denies (``off``) user-namespace remapping in ``/info``, whatever the
+    containers' uid_map says: a report only, for SEC-4's check that reads the kernel's map."""
+    if arg not in ("on", "off"):
+        raise FaultSpecError(f"needs =on or =off, got {arg!r}")
+    return [Rule("GET", route(r"/info"), rewrite_response=partial(report_userns, claimed=arg == "on"))]
