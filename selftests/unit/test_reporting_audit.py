@@ -18,10 +18,10 @@ from fixtures.reporting.outcomes import TestOutcome as Outcome
 from selftests.conftest import PROJECT
 
 SEC4 = "suites/secure/test_default_isolation_findings.py::"
-ICC = SEC4 + "test_minor_isolation_default[SEC-4-icc]"
-SOCKET = SEC4 + "test_major_isolation_default[SEC-4-socket-permissions]"
-SECCOMP = SEC4 + "test_major_isolation_default[SEC-4-seccomp-profile]"
-LIVE = SEC4 + "test_advisory_isolation_default[SEC-4-live-restore]"
+ICC = SEC4 + "test_default_bridge_keeps_containers_apart[SEC-4]"
+SOCKET = SEC4 + "test_api_socket_is_not_open_to_everyone[SEC-4]"
+SECCOMP = SEC4 + "test_system_calls_are_filtered_by_default[SEC-4]"
+LIVE = SEC4 + "test_live_restore_is_enabled[SEC-4]"
 HOST9 = "suites/host/test_storage.py::test_data_root_free_space[HOST-9]"
 HOST7 = "suites/host/test_daemon_settings.py::test_tcp_listeners_require_tls[HOST-7]"
 PID = "suites/secure/test_isolation_from_one_another.py::test_namespace_is_private[SEC-1-pid]"
@@ -88,7 +88,7 @@ def test_summary_md_ends_with_coverage_and_what_to_do(failing):
     assert 'Set "icc": false in daemon.json' in what and "in `/etc/docker/daemon.json`" in what
     assert "(advisory, waived)" in what and "data-root" in what
     assert [f["check"] for f in failing["what_to_do"]] == [
-        "test_advisory_isolation_default[SEC-4-live-restore]", "test_minor_isolation_default[SEC-4-icc]",
+        "test_default_bridge_keeps_containers_apart[SEC-4]", "test_live_restore_is_enabled[SEC-4]",
         "test_data_root_free_space[HOST-9]"]
     assert all(f["do"] and f["impact"] for f in failing["what_to_do"])
 
@@ -99,7 +99,7 @@ def test_oscal_document_validates_and_maps_verdicts_honestly(failing, ledger):
     assert schema_validation.oscal_problems(doc) == []
     result = doc["assessment-results"]["results"][0]
     assert len(result["observations"]) == 7
-    icc = next(o for o in result["observations"] if o["title"].endswith("[SEC-4-icc]"))
+    icc = next(o for o in result["observations"] if o["title"].endswith("test_default_bridge_keeps_containers_apart[SEC-4]"))
     assert icc["methods"] == ["TEST"] and {s["type"] for s in icc["subjects"]} == {"component", "inventory-item"}
     assert any(e["href"] == "allure-results/a.json" for e in icc["relevant-evidence"])
     claims = {f["target"]["target-id"]: f["target"]["status"] for f in result["findings"]

@@ -33,9 +33,9 @@ from fixtures.network.published import bind_address, host_port
 
 
 def _configured(daemon_config, name: str, default: object) -> dict:
+    """What the daemon was told (flag, daemon.json or default), for the evidence."""
     # The daemon's configuration file is what a reader changes to fix the finding.
     evidence.concerns(getattr(daemon_config, "file_path", ""))
-    """What the daemon was told (flag, daemon.json or default), for the evidence."""
     if isinstance(daemon_config, str):
         return {f"configured {name}": f"unknown: {daemon_config}"}
     value, source = daemon_config.get(name, default)
