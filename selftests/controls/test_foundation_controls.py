@@ -14,10 +14,16 @@ CONTROLS = [
             select=(f"{ENGINE}/test_object_management.py",), fakes_removal=True,
             expect={f"test_object_lifecycle[ENG-2-{kind}]": "still listed after remove"
                     for kind in ("container", "image", "network", "volume")}),
-    # The model-based check: a remove that lies breaks the model at the first `rm` step.
+    # The model-based check: a remove that lies breaks the model at the first `rm` step; the
+    # shortest such sequence is a refused `rm` of the running container every example starts with.
     Control("ENG-2-model-remove-lies", faults=("fake-remove=container",),
             select=(f"{ENGINE}/test_lifecycle_model.py",), fakes_removal=True,
-            expect={"test_container_lifecycle_matches_a_model[ENG-2-containers]": "the model expects"}),
+            expect={"test_container_lifecycle_matches_a_model[ENG-2-containers]":
+                    "rm without force removed running container"}),
+    # A runtime that refuses every container: the model's first start fails.
+    Control("ENG-2-model-runtime-refuses", faults=("runtime-refuses",),
+            select=(f"{ENGINE}/test_lifecycle_model.py",),
+            expect={"test_container_lifecycle_matches_a_model[ENG-2-containers]": "OCI runtime"}),
     Control("LW-1-vm-runtime", faults=("vm-runtime",), select=("suites/lightweight/test_shared_kernel.py",),
             expect={"test_runtime_is_not_a_vm[LW-1]": "kata-runtime"}),
     Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),
