@@ -28,7 +28,7 @@ REGISTRY = f"{CMD}/test_registry_commands.py"
 
 CONTROLS = [
     Control("CMD-6-START-1-stop-is-kill", faults=("stop-is-kill",), select=(f"{CMD}/test_stop_kill.py", NGINX),
-            expect={"test_stop_delivers_sigterm_and_lets_the_app_exit[CMD-6]": "no SIGTERM was delivered",
+            expect={"test_stop_delivers_sigterm_and_lets_the_app_exit[CMD-6]": "no SIGTERM reached it",
                     "test_stop_kills_an_app_that_ignores_sigterm_after_the_grace[CMD-6]":
                         "SIGKILL came without a SIGTERM first",
                     "[START-1]": "nginx was killed (exit code 137, SIGKILL)"}),

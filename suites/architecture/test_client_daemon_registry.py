@@ -63,53 +63,65 @@ def test_daemon_pulls_from_registry(registry_cli, labelled_cli, engine, resource
             "the daemon's registry requests do not name the client they were made for"
 
 
-def _check_remote_daemon(labelled_cli, image: str, expected: dict, transport: str, env: dict[str, str]) -> None:
-    """The CLI with ``env`` (its ``DOCKER_HOST`` a ``transport``:// URL) reaches the daemon whose
-    ``docker info`` is ``expected`` (read over its own socket), and runs a container there."""
+def _check_remote_daemon(labelled_cli, image: str, daemon, marker: str, transport: str,
+                         env: dict[str, str]) -> None:
+    """The CLI with ``env`` (its ``DOCKER_HOST`` a ``transport``:// URL) reaches ``daemon`` (a
+    client over that daemon's own socket): it reports the same data root, it sees the volume
+    ``marker`` made there for this check (an engine's ID is no proof: Podman makes a new one
+    for every ``/info``), and it runs a container there."""
     url = env["DOCKER_HOST"]
-    info = labelled_cli("info", "--format", "{{.ID}} {{.DockerRootDir}}", env=env)
+    root = daemon.info()["DockerRootDir"]
+    info = labelled_cli("info", "--format", "{{.DockerRootDir}}", env=env)
+    seen = labelled_cli("volume", "inspect", "--format", "{{.Name}}", marker, env=env)
     echoed = labelled_cli.create("run", "--rm", image, "echo", f"over-{transport}", env=env)
     evidence.figure(f"remote daemon ({transport})", url, trend=False)
-    evidence.as_json(f"over {transport}", {"DOCKER_HOST": url, "daemon ID (own socket)": expected["ID"],
+    evidence.as_json(f"over {transport}", {"DOCKER_HOST": url, "data root (own socket)": root,
                                            f"docker info over {transport}": info.stdout.strip(),
-                                           "run": echoed.stdout.strip()})
+                                           f"marker volume {marker} over {transport}": seen.stdout.strip()
+                                           or seen.error(), "run": echoed.stdout.strip()})
     info.check(f"`docker info` with DOCKER_HOST={url}")
-    assert info.stdout.split() == [expected["ID"], expected["DockerRootDir"]], \
-        f"DOCKER_HOST={url} reached {info.stdout.strip()}, not the daemon {expected['ID']}"
+    assert info.stdout.strip() == root and seen.ok and seen.stdout.strip() == marker, \
+        f"DOCKER_HOST={url} reached a daemon with data root {info.stdout.strip()} that does not know volume " \
+        f"{marker}: not the daemon at its own socket (data root {root})"
     echoed.check(f"`docker run` with DOCKER_HOST={url}")
     assert echoed.stdout.strip() == f"over-{transport}", \
         f"`docker run` over {url} printed {echoed.stdout.strip()!r}, not the container's answer"
 
 
 @claim("ARCH-1")
-def test_remote_daemon_over_tcp(request, labelled_cli, engine, engine_target, alpine_image):
+def test_remote_daemon_over_tcp(request, labelled_cli, engine, engine_target, resources, alpine_image):
     """A daemon MUST be reachable as a remote daemon through ``DOCKER_HOST=tcp://``.
 
     Uses the engine under test when it is a ``tcp://`` engine; otherwise a second daemon
-    the run starts on 127.0.0.1 (its own socket, data-root and bridge). The real CLI with
-    only ``DOCKER_HOST=tcp://...`` set MUST reach that daemon: ``docker info`` reports its
-    ID (read over its own socket) and data root, and ``docker run --rm`` runs a container
-    there that answers.
+    the run starts on 127.0.0.1 (its own socket, data-root and bridge). A volume is made on
+    that daemon through its own socket. The real CLI with only ``DOCKER_HOST=tcp://...``
+    set MUST reach that daemon: ``docker info`` reports its data root, ``docker volume
+    inspect`` finds that volume, and ``docker run --rm`` runs a container there that answers.
     """
     if engine_target.scheme == "tcp":
         url, client, image = engine_target.url, engine, alpine_image.ref
+        marker = resources.volume().name
     else:
         owned = request.getfixturevalue("owned_engine")
         image = owned.copy_image(engine, alpine_image.ref, alpine_image.common_name)
         url, client = owned.tcp_url, owned.client
-    _check_remote_daemon(labelled_cli, image, client.info(), "tcp", {"DOCKER_HOST": url})
+        marker = client.volumes.create(resources.unique_name("marker"), labels=resources.labels).name
+        request.addfinalizer(lambda: client.api.remove_volume(marker, force=True))
+    _check_remote_daemon(labelled_cli, image, client, marker, "tcp", {"DOCKER_HOST": url})
 
 
 @claim("ARCH-1")
-def test_remote_daemon_over_ssh(request, run, labelled_cli, engine, engine_target, alpine_image):
+def test_remote_daemon_over_ssh(request, run, labelled_cli, engine, engine_target, resources, alpine_image):
     """A daemon MUST be reachable as a remote daemon through ``DOCKER_HOST=ssh://``.
 
     Uses the engine under test when it is an ``ssh://`` engine. Otherwise the run starts
     an ssh daemon (OpenSSH) on 127.0.0.1 with keys of its own, whose one authorized key may
-    only run ``docker system dial-stdio`` to the engine under test. The real CLI with
-    ``DOCKER_HOST=ssh://root@127.0.0.1:PORT`` MUST reach that engine: ``docker info``
-    reports its ID and data root, and ``docker run --rm`` runs a container that answers.
-    Without sshd on this machine the check is not applicable, and says so.
+    only run ``docker system dial-stdio`` to the engine under test. A volume is made on the
+    engine through the API. The real CLI with ``DOCKER_HOST=ssh://root@127.0.0.1:PORT``
+    MUST reach that engine: ``docker info`` reports its data root, ``docker volume
+    inspect`` finds that volume, and ``docker run --rm`` runs a container that answers.
+    Without sshd on this machine the check is not run, and says so (the claim says "ssh
+    where available": it is optional in the ledger).
     """
     env = {"DOCKER_HOST": engine_target.url}
     if engine_target.scheme != "ssh":
@@ -119,4 +131,4 @@ def test_remote_daemon_over_ssh(request, run, labelled_cli, engine, engine_targe
             not_run(f"no ssh daemon can run here: {exc}")
         request.addfinalizer(lambda: ssh_loopback.stop(run.run_dir, ssh))
         env = {"DOCKER_HOST": ssh.url, "PATH": ssh.path}
-    _check_remote_daemon(labelled_cli, alpine_image.ref, engine.info(), "ssh", env)
+    _check_remote_daemon(labelled_cli, alpine_image.ref, engine, resources.volume().name, "ssh", env)

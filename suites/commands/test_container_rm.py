@@ -50,27 +50,17 @@ def test_rm_refuses_a_running_container_without_force(labelled_cli, engine, alpi
     """``docker container rm <hash>`` MUST refuse to remove a running container without ``-f``.
 
     On a running container of this test, the command as written must fail (a non-zero
-    exit) and the container must still run afterwards; the same removal asked of the
-    Engine API must be refused as a conflict (409) and leave it running too. The
-    refusal's wording is the engine's own and is recorded, not matched. ``rm -f`` must then
-    remove it.
+    exit) and the container must still run afterwards. The refusal's wording is the
+    engine's own and is recorded, not matched. ``rm -f`` must then remove it.
     """
     container = labelled_cli.create("run", "-d", alpine_image.ref, "sleep", "300") \
         .check("the running container").stdout.strip()
     refused = labelled_cli("container", "rm", container)
-    after_cli = _state(engine, container)
-    status = objects.refusal_status(lambda: engine.api.remove_container(container)) if after_cli else None
-    after_api = _state(engine, container)
+    after = _state(engine, container)
     evidence.as_json("rm of a running container", {"exit code": refused.exit_code, "stderr": refused.stderr.strip(),
-                                                   "State after": after_cli,
-                                                   "API DELETE answered": status or "removed",
-                                                   "State after the API": after_api})
+                                                   "State after": after})
     assert not refused.ok, f"`docker container rm` removed the running container {container[:12]} without -f"
-    assert after_cli and after_cli["Running"], \
-        f"the running container was stopped or removed by a refused rm: {after_cli}"
-    assert status == 409 and after_api and after_api["Running"], \
-        f"the Engine API answered DELETE of a running container with {status or 'success'}, " \
-        f"not 409 Conflict (State after: {after_api})"
+    assert after and after["Running"], f"the running container was stopped or removed by a refused rm: {after}"
     forced = labelled_cli("container", "rm", "-f", container)
     assert forced.ok and not objects.exists(engine, "container", container), \
         f"`docker container rm -f` did not remove the running container: {forced.error()}"

@@ -9,12 +9,13 @@ Each runs in two modes, one test each, and the report names the mode:
 - literally: exactly as written, on an engine the run started for this
   (``fixtures/engine/owned.py``), which must then hold nothing of that kind;
 - scoped: on the engine under test, which may be a user's, the same composition with the
-  inner list scoped to this run's and this test's labels. Something of this test just
-  outside the scope must survive it.
+  inner list scoped to a label of this test's own. Something of this test just outside the
+  scope must survive it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shlex
 
@@ -29,19 +30,25 @@ OWNED_MODE = "ran literally, on an engine the run owns"
 SCOPED_MODE = "ran scoped to this test's labels, on the engine under test"
 
 
-def _scope(resources) -> str:
-    return " ".join(f"--filter {shlex.quote(f'label={label}')}" for label in (
-        f"{L.RUN}={resources.identity.run_id}", f"{L.TEST}={resources.test_id}"))
+# One label whose value is this run's and this test's alone marks what the scoped mode may
+# remove. One label, because engines combine two --filter label=... differently: dockerd
+# lists what carries both, Podman 4.3 what carries either (every object of the run).
+SCOPE = L.PREFIX + "scope"
+
+
+def _scope_label(resources) -> dict[str, str]:
+    test = hashlib.sha256(resources.test_id.encode()).hexdigest()[:12]
+    return {SCOPE: f"{resources.identity.run_id}-{test}"}
+
+
+def _scope_flags(resources) -> tuple[str, ...]:
+    return tuple(arg for key, value in _scope_label(resources).items() for arg in ("--label", f"{key}={value}"))
 
 
 def _scoped(command: str, resources) -> str:
-    """The document's composition with its inner ``ls -a -q`` limited to this test's labels."""
-    return command.replace(" -a -q)", f" -a -q {_scope(resources)})")
-
-
-def _bystander_labels(resources) -> dict[str, str]:
-    # This test's, but outside the scope: it stands for everything the scoped mode must spare.
-    return {L.TEST: resources.test_id + "#bystander"}
+    """The document's composition with its inner ``ls -a -q`` limited to this test's scope label."""
+    (key, value), = _scope_label(resources).items()
+    return command.replace(" -a -q)", f" -a -q --filter {shlex.quote(f'label={key}={value}')})")
 
 
 # What `docker image rm` answers for an id that `ls -a` listed but that is no longer there
@@ -66,13 +73,14 @@ def _ancestors_below(engine, image_id: str, base_id: str) -> list[str]:
     return found
 
 
-def _three_stopped_containers(cli, image: str) -> None:
-    """An exited (0), an exited (1) and a created container, made with ``cli``; each must be made."""
-    cli("run", image, "true").check("making an exited container")
-    failed = cli("run", image, "false")
+def _three_stopped_containers(cli, image: str, *labels: str) -> None:
+    """An exited (0), an exited (1) and a created container, made with ``cli`` and the
+    ``--label`` flags ``labels``; each must be made."""
+    cli("run", *labels, image, "true").check("making an exited container")
+    failed = cli("run", *labels, image, "false")
     assert failed.exit_code == 1, \
         f"`docker run {image} false` returned {failed.exit_code}, not the container's exit code 1: {failed.error()}"
-    cli("container", "create", image, "true").check("making a created container")
+    cli("container", "create", *labels, image, "true").check("making a created container")
 
 
 # CMD-9 --------------------------------------------------------------------------------
@@ -104,18 +112,18 @@ def test_remove_all_containers_literally_on_an_owned_engine(owned_engine, engine
 
 @claim("CMD-9", smoke=True)
 def test_remove_all_containers_scoped_on_the_target(labelled_cli, engine, resources, alpine_image):
-    """``docker container rm $(docker container ls -a -q ...)``, its inner list limited to this
-    run's and this test's labels, MUST remove all containers in scope, and only those, on the
+    """``docker container rm $(docker container ls -a -q ...)``, its inner list limited to a
+    label of this test's own, MUST remove all containers in scope, and only those, on the
     engine under test.
 
     Three stopped containers of this test (exited 0, exited 1, created) are made with the
-    CLI, and one container just outside the scope (this test's, under another test label)
-    with the API. The scoped composition runs through a shell: it MUST succeed, none of the
+    CLI and the scope label, and one container just outside the scope (this test's labels,
+    without the scope label) with the API. The scoped composition runs through a shell: it MUST succeed, none of the
     three may remain, and the one outside the scope MUST be spared.
     """
-    _three_stopped_containers(labelled_cli.create, alpine_image.ref)
+    _three_stopped_containers(labelled_cli.create, alpine_image.ref, *_scope_flags(resources))
     ours = resources.containers()
-    bystander = resources.container(alpine_image.ref, ["true"], start=False, labels=_bystander_labels(resources))
+    bystander = resources.container(alpine_image.ref, ["true"], start=False)
     line = _scoped(REMOVE_ALL_CONTAINERS, resources)
     result = labelled_cli.shell(line)
     remaining = [c["Id"] for c in engine.api.containers(all=True, filters={"id": ours})]
@@ -164,22 +172,21 @@ def test_remove_all_images_literally_on_an_owned_engine(owned_engine, engine, al
 
 @claim("CMD-12", smoke=True)
 def test_remove_all_images_scoped_on_the_target(labelled_cli, engine, resources, alpine_image):
-    """``docker image rm $(docker image ls -a -q ...)``, its inner list limited to this run's and
-    this test's labels, MUST remove all images in scope, and only those, on the engine under
-    test.
+    """``docker image rm $(docker image ls -a -q ...)``, its inner list limited to a label of
+    this test's own, MUST remove all images in scope, and only those, on the engine under test.
 
-    An image of this test is built in two steps (so it has intermediate images), and one
-    image just outside the scope. The scoped composition runs through a shell: this test's
+    An image of this test is built in two steps (so it has intermediate images) with the
+    scope label, and one image just outside the scope (this test's labels, without the
+    scope label). The scoped composition runs through a shell: this test's
     image and all its intermediate images MUST be gone (with the same errors allowed as in
     the literal mode), the image outside the scope MUST be spared, and the base image's
     tags MUST be as they were.
     """
     nonce = secrets.token_hex(6)
     image, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nRUN echo {nonce} > /one\n"
-                                               f"RUN echo {nonce} > /two\n")
+                                               f"RUN echo {nonce} > /two\n", labels=_scope_label(resources))
     chain = _ancestors_below(engine, image.id, alpine_image.image_id)
-    bystander, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nLABEL bystander={nonce}\n",
-                                   labels=_bystander_labels(resources))
+    bystander, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nLABEL bystander={nonce}\n")
     base_tags = engine.api.inspect_image(alpine_image.image_id)["RepoTags"]
     line = _scoped(REMOVE_ALL_IMAGES, resources)
     result = labelled_cli.shell(line)

@@ -101,7 +101,9 @@ def test_stop_delivers_sigterm_and_lets_the_app_exit(labelled_cli, engine, start
     evidence.figure("docker container stop took", round(stopped.duration_s, 3), "s", noise=0.2)
     stopped.check()
     assert ending.sigterm_ns is not None, \
-        f"the app's SIGTERM handler never ran (exit code {ending.exit_code}): no SIGTERM was delivered"
+        f"the app's SIGTERM handler never ran: no SIGTERM reached it before it ended (exit code " \
+        f"{ending.exit_code}{', SIGKILL' if ending.exit_code == KILLED else ''}), " \
+        f"{stopped.duration_s:.2f} s into `docker container stop`"
     evidence.figure("SIGTERM to exit", round(ending.sigterm_to_exit_s * 1000, 1), "ms", noise=25)
     assert ending.exit_code != KILLED, "the app was killed (exit code 137, SIGKILL) although it exits on SIGTERM"
     assert ending.exit_code == 0, f"the app exited {ending.exit_code}, not 0 from its handler"
