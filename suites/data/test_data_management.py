@@ -14,7 +14,7 @@ import pytest
 
 from fixtures.core import evidence
 from fixtures.core.applicability import not_run
-from fixtures.inspection import objects
+from fixtures.inspection import mountinfo, objects
 from fixtures.ledger.marks import claim
 
 # A shell as PID 1 that exits on SIGTERM, so a restart or stop does not wait out the grace.
@@ -108,16 +108,15 @@ def test_tmpfs_is_empty_after_restart(labelled_cli, alpine_image):
     labelled_cli("container", "restart", container).check()
     tmpfs_after = _in_container(labelled_cli, container, "ls -A /scratch", "listing the tmpfs after the restart").split()
     layer_after = _in_container(labelled_cli, container, "cat /layer-file", "reading the container's own file").strip()
-    mountinfo = _in_container(labelled_cli, container, "cat /proc/self/mountinfo", "reading the mount table")
-    # Field 5 is the mount point; the first field after " - " is the filesystem type.
-    mounted = next((line for line in mountinfo.splitlines() if line.split()[4:5] == ["/scratch"]), "")
-    fs_type = mounted.partition(" - ")[2].split()[:1]
+    table = _in_container(labelled_cli, container, "cat /proc/self/mountinfo", "reading the mount table")
+    scratch = mountinfo.at(mountinfo.parse(table), "/scratch")
+    fs_type = scratch.fs_type if scratch else "nothing"
     evidence.as_json("tmpfs", {"before restart": before, "tmpfs after restart": tmpfs_after,
-                               "layer file after": layer_after, "/scratch in mountinfo": mounted})
+                               "layer file after": layer_after, "/scratch is mounted as": fs_type})
     assert before == ["file"], f"the file written to the tmpfs is not there before the restart: {before}"
     assert layer_after == "in-layer", "the restart lost the container's own filesystem; the check is void"
     assert not tmpfs_after, f"the tmpfs still holds {tmpfs_after} after a restart"
-    assert fs_type == ["tmpfs"], f"/scratch is mounted as {fs_type or 'nothing'}, not a tmpfs: {mounted!r}"
+    assert fs_type == "tmpfs", f"/scratch is mounted as {fs_type}, not a tmpfs"
 
 
 @claim("DATA-1")
