@@ -1,5 +1,6 @@
 """Negative controls of CMD-1 to CMD-16, START-1, DATA-1 and ARCH-1: each check failing on a
-weakened engine, or on a registry that accepts any password."""
+weakened engine, or on a registry that accepts any password; and the leak drill: on an engine
+whose runtime refuses every container, those suites fail but leave nothing behind."""
 
 from __future__ import annotations
 

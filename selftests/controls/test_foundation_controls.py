@@ -10,6 +10,11 @@ ENGINE = "suites/engine"
 CONTROLS = [
     Control("ENG-1-daemon-lies-in-version", faults=("lie-version",), select=(f"{ENGINE}/test_rest_api.py",),
             expect={"test_version_agrees_with_negotiation[ENG-1]": "claims ApiVersion '9.99'"}),
+    # An engine that does not keep the command a container was created with (every process
+    # replaced): the CLI and the API agree with each other, but not with what was asked.
+    Control("ENG-1-command-not-kept", faults=("runtime-refuses",), select=(f"{ENGINE}/test_rest_api.py",),
+            expect={f"{test}[ENG-1]": "not the one it was made with"
+                    for test in ("test_api_sees_what_the_cli_created", "test_cli_sees_what_the_api_created")}),
     Control("ENG-2-remove-lies", faults=("fake-remove=container,volume,network,image",),
             select=(f"{ENGINE}/test_object_management.py",), fakes_removal=True,
             expect={f"test_object_lifecycle[ENG-2-{kind}]": "still listed after remove"
