@@ -51,9 +51,11 @@ def test_checks_pass_in_both_modes(scoped_run):
     failing = {n: t["message"] for n, t in scoped_run.tests().items() if t["outcome"] != "passed"}
     assert not failing, f"{failing}\n{scoped_run.describe()}"
     assert scoped_run.exit_code == Exit.PASSED, scoped_run.describe()
-    for node in ("[CMD-9-owned-engine-literal]", "[CMD-12-owned-engine-literal]"):
+    for node in ("test_remove_all_containers_literally_on_an_owned_engine[CMD-9]",
+                 "test_remove_all_images_literally_on_an_owned_engine[CMD-12]"):
         assert "ran literally, on an engine the run owns" in _figures(scoped_run, node).get("literal mode", ""), node
-    for node in ("[CMD-9-target-scoped]", "[CMD-12-target-scoped]"):
+    for node in ("test_remove_all_containers_scoped_on_the_target[CMD-9]",
+                 "test_remove_all_images_scoped_on_the_target[CMD-12]"):
         assert "scoped to this test's labels" in _figures(scoped_run, node).get("scoped mode", ""), node
 
 

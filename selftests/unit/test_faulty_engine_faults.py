@@ -167,6 +167,68 @@ def test_volume_to_tmpfs_loses_the_volumes_data(faulty_engine, real_client, host
     assert fs_type != "tmpfs" and read_back == "kept\n"
 
 
+def _mount_type(mounts_text: str, target: str) -> str | None:
+    return next((line.split()[2] for line in mounts_text.splitlines() if line.split()[1:2] == [target]), None)
+
+
+def test_bind_to_tmpfs_hides_the_hosts_directory(faulty_engine, host_image, case, tmp_path):
+    (tmp_path / "from-host").write_text(case.id)
+    probe = ("sh", "-c", "cat /mnt/from-host; echo; cat /proc/mounts")
+    flags = ("-v", f"{tmp_path}:/mnt")
+    baseline = run(faulty_engine(), case, host_image, *probe, flags=flags)
+    faulted = run(faulty_engine("bind-to-tmpfs"), case, host_image, *probe, flags=flags)
+    assert baseline.stdout.startswith(case.id) and _mount_type(baseline.stdout, "/mnt") != "tmpfs", baseline.stderr
+    assert not faulted.stdout.startswith(case.id) and _mount_type(faulted.stdout, "/mnt") == "tmpfs", faulted.stderr
+
+
+def test_tmpfs_to_volume_puts_the_tmpfs_on_disk(faulty_engine, host_image, case):
+    probe = ("cat", "/proc/mounts")
+    flags = ("--tmpfs", "/scratch")
+    assert _mount_type(run(faulty_engine(), case, host_image, *probe, flags=flags).stdout, "/scratch") == "tmpfs"
+    faulted = run(faulty_engine("tmpfs-to-volume"), case, host_image, *probe, flags=flags)
+    assert faulted.returncode == 0, faulted.stderr
+    assert _mount_type(faulted.stdout, "/scratch") not in (None, "tmpfs")
+
+
+def test_kill_is_term_lets_a_sigterm_handler_run(faulty_engine, real_client, host_image, case):
+    # The shell exits 0 on SIGTERM; only a SIGKILL gives 137.
+    script = "trap 'exit 0' TERM; echo ready; sleep 300 & wait"
+
+    def kill_exit_code(engine) -> int:
+        container = real_client.containers.run(host_image, ["sh", "-c", script], detach=True, labels=case.labels)
+        wait_until(lambda: b"ready" in container.logs(), timeout=30, what="the TERM trap to be set")
+        killed = docker_cli(engine, "kill", container.id)
+        assert killed.returncode == 0, killed.stderr
+        return real_client.api.wait(container.id, timeout=30)["StatusCode"]
+
+    assert kill_exit_code(faulty_engine()) == 137
+    assert kill_exit_code(faulty_engine("kill-is-term")) == 0
+
+
+def test_rm_keeps_volumes_leaves_the_anonymous_volume(faulty_engine, real_client, host_image, case):
+    def left_after_rm_v(engine) -> list[str]:
+        container = real_client.api.create_container(host_image, ["true"], labels=case.labels,
+                                                     host_config=real_client.api.create_host_config(binds=["/data"]))
+        volumes = [m["Name"] for m in real_client.api.inspect_container(container["Id"])["Mounts"]]
+        for name in volumes:
+            case.remove_later(lambda name=name: real_client.api.remove_volume(name, force=True))
+        removed = docker_cli(engine, "rm", "-v", container["Id"])
+        assert removed.returncode == 0, removed.stderr
+        return [name for name in volumes if real_client.volumes.list(filters={"name": name})]
+
+    assert left_after_rm_v(faulty_engine()) == []
+    assert len(left_after_rm_v(faulty_engine("rm-keeps-volumes"))) == 1
+
+
+def test_runtime_refuses_fails_every_start_and_leaves_the_container_created(faulty_engine, real_client,
+                                                                          host_image, case):
+    assert run(faulty_engine(), case, host_image, "true").returncode == 0
+    refused = docker_cli(faulty_engine("runtime-refuses"), "run", *case.label_flags, host_image, "true")
+    assert refused.returncode != 0 and "no such file or directory" in refused.stderr, refused.stderr
+    states = [real_client.api.inspect_container(c)["State"]["Status"] for c in case.containers_made()]
+    assert states == ["created"]
+
+
 def test_delay_start_delays_the_start_call(faulty_engine, host_image, case):
     def start_seconds(engine) -> float:
         client = docker.DockerClient(base_url=engine.url, version="auto", timeout=60)

@@ -1,7 +1,8 @@
 """Each fault of the faulty engine, as a pure rewrite of sample API bodies (no engine needed).
 
 The sample create body is what docker CLI 28 sends for
-``docker run -p 8080:80 -v data:/data -v /srv:/srv:ro --memory 64m --pids-limit 50 ...``.
+``docker run -p 8080:80 -v data:/data -v /srv:/srv:ro --tmpfs /run:size=64m --memory 64m
+--pids-limit 50 ...``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ CREATE_BODY = {
         "NanoCpus": 500000000,
         "CpuQuota": 50000,
         "CpuShares": 512,
+        "Tmpfs": {"/run": "size=64m"},
     },
     "NetworkingConfig": {"EndpointsConfig": {"mynet": {"Aliases": ["web"]}}},
 }
@@ -64,7 +66,7 @@ CREATE_SPECS = [
     "cap-add=SYS_ADMIN", "cap-drop=NET_RAW", "pid-host", "net-host", "uts-host", "ipc-host", "seccomp-unconfined",
     "drop-limits", "bind-root", "drop-ports", "volume-to-tmpfs", "unmask-proc", "set-env=A=1", "hog=8",
     "host-device=/dev/vda", "shared-tmp=/var/tmp/shared", "ignore-image-config", "mnt-host",
-    "cgroup-parent=/conformance-machine",
+    "cgroup-parent=/conformance-machine", "bind-to-tmpfs", "tmpfs-to-volume", "runtime-refuses",
 ]
 
 
@@ -147,6 +149,33 @@ def test_volume_to_tmpfs_turns_named_volumes_into_tmpfs_and_keeps_binds(body):
     ]
 
 
+def test_bind_to_tmpfs_turns_host_binds_into_tmpfs_and_keeps_volumes(body):
+    host_config = rewrite("bind-to-tmpfs", body)["HostConfig"]
+    assert host_config["Binds"] == ["data:/data", "logs:/logs:ro,z"]
+    assert host_config["Mounts"] == [
+        {"Type": "volume", "Source": "cache", "Target": "/cache", "VolumeOptions": {"NoCopy": True}},
+        {"Type": "tmpfs", "Target": "/h", "ReadOnly": False},
+        {"Type": "tmpfs", "Target": "/srv", "ReadOnly": True},
+    ]
+
+
+def test_tmpfs_to_volume_turns_every_tmpfs_into_an_anonymous_volume(body):
+    body["HostConfig"]["Mounts"].append({"Type": "tmpfs", "Target": "/scratch"})
+    host_config = rewrite("tmpfs-to-volume", body)["HostConfig"]
+    assert host_config["Tmpfs"] == {}
+    assert host_config["Mounts"][1:] == [
+        {"Type": "bind", "Source": "/etc/hosts", "Target": "/h"},
+        {"Type": "volume", "Target": "/scratch"},
+        {"Type": "volume", "Target": "/run"},
+    ]
+    assert host_config["Binds"] == CREATE_BODY["HostConfig"]["Binds"]
+
+
+def test_runtime_refuses_gives_every_container_a_missing_executable(body):
+    result = rewrite("runtime-refuses", {**body, "Entrypoint": ["/entry"]})
+    assert result["Entrypoint"] == [create.MISSING_EXECUTABLE] and result["Cmd"] == []
+
+
 def test_unmask_proc_sets_empty_lists_not_absent_keys(body):
     host_config = rewrite("unmask-proc", body)["HostConfig"]
     assert host_config["MaskedPaths"] == [] and host_config["ReadonlyPaths"] == []
@@ -202,6 +231,24 @@ def test_stop_is_kill_retargets_to_sigkill_and_keeps_stops_status():
     assert plan.call.target == "/v1.41/containers/web/kill?signal=KILL"
     assert plan.status_map == {409: Reply(304)}
     assert lifecycle.stop_to_kill(Call("POST", "/containers/x/stop")).target == "/containers/x/kill?signal=KILL"
+
+
+def test_kill_is_term_asks_for_sigterm_whatever_was_asked():
+    rules = tuple(parse_fault("kill-is-term"))
+    default = Plan.for_call(rules, Call.from_target("POST", "/v1.41/containers/web/kill"))
+    assert default.call.target == "/v1.41/containers/web/kill?signal=TERM"
+    asked = Plan.for_call(rules, Call.from_target("POST", "/v1.41/containers/web/kill?signal=KILL"))
+    assert asked.call.target == "/v1.41/containers/web/kill?signal=TERM"
+    assert Plan.for_call(rules, Call.from_target("POST", "/v1.41/containers/web/stop")).call.target == \
+        "/v1.41/containers/web/stop"
+
+
+def test_rm_keeps_volumes_drops_v_from_container_removal_only():
+    rules = tuple(parse_fault("rm-keeps-volumes"))
+    plan = Plan.for_call(rules, Call.from_target("DELETE", "/v1.41/containers/web?v=1&force=1"))
+    assert plan.call.target == "/v1.41/containers/web?force=1"
+    assert Plan.for_call(rules, Call.from_target("DELETE", "/v1.41/volumes/data?force=1")).call.target == \
+        "/v1.41/volumes/data?force=1"
 
 
 @pytest.mark.parametrize(

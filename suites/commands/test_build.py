@@ -10,7 +10,6 @@ import json
 import re
 
 from fixtures.core import evidence
-from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 
@@ -37,7 +36,7 @@ def test_build_tags_the_image(friendlyname_builds, engine, resources, run_contai
     """
     plan, result, tagged, built = friendlyname_builds.build(resources.adopt_image)
     evidence.figure("image name", plan.name if not plan.note else f"{plan.name} ({plan.note})")
-    assert result.ok, f"`docker build -t {plan.name} .` exited {result.exit_code}: {error_line(result.stderr)}"
+    result.check()
     assert tagged, f"the build did not tag the image it built ({built and built[7:19]}): no image is named {plan.name}"
     image = engine.images.get(tagged)
     attrs = engine.api.inspect_image(image.id)
@@ -65,5 +64,6 @@ def test_build_tags_the_image(friendlyname_builds, engine, resources, run_contai
     page = run_container(image.id, ["cat", "/www/index.html"], network_mode="none")
     code = page.wait(timeout=60)["StatusCode"]
     inside = page.logs(stderr=False)
-    assert code == 0 and inside == (CONTEXT / "index.html").read_bytes(), \
-        f"/www/index.html in the image differs from the context's file (exit {code}): {inside[:120]!r}"
+    assert code == 0, f"`cat /www/index.html` in the image exited {code}: {page.logs(stdout=False)[:200]!r}"
+    assert inside == (CONTEXT / "index.html").read_bytes(), \
+        f"/www/index.html in the image differs from the context's file: {inside[:120]!r}"

@@ -9,10 +9,8 @@ from __future__ import annotations
 import pytest
 
 from fixtures.core import evidence
-from fixtures.engine.cli_errors import error_line
 from fixtures.engine.cli_table import parse_table
 from fixtures.ledger.marks import claim
-from fixtures.resources.cli_created import adopt_test_containers
 
 # What `docker container ls` shows for a container the engine counts as running: up (maybe
 # paused), restarting, or running while a forced removal is under way.
@@ -20,21 +18,13 @@ RUNNING_STATUS = ("Up ", "Restarting ", "Removal In Progress")
 
 
 @pytest.fixture
-def three_states(docker_cli, resources, alpine_image, engine) -> dict[str, str]:
+def three_states(labelled_cli, alpine_image, engine) -> dict[str, str]:
     """One container of this test in each state: running, exited and created (via the CLI)."""
-    labels = resources.label_flags()
-    running = docker_cli("run", "-d", *labels, alpine_image.ref, "sleep", "300")
-    exited = docker_cli("run", "-d", *labels, alpine_image.ref, "true")
-    created = docker_cli("container", "create", *labels, alpine_image.ref, "true")
-    for what, result in (("running", running), ("exited", exited), ("created", created)):
-        if result.ok:
-            resources.adopt_container(result.stdout.strip())
-    # By the ids printed first: the listing itself is what these tests doubt.
-    adopt_test_containers(resources)
-    for what, result in (("running", running), ("exited", exited), ("created", created)):
-        assert result.ok, f"could not make the {what} container: {error_line(result.stderr)}"
-    ids = {"running": running.stdout.strip(), "exited": exited.stdout.strip(),
-           "created": created.stdout.strip()}
+    # By the ids the commands print: the listing itself is what these tests doubt.
+    ids = {"running": labelled_cli.create("run", "-d", alpine_image.ref, "sleep", "300"),
+           "exited": labelled_cli.create("run", "-d", alpine_image.ref, "true"),
+           "created": labelled_cli.create("container", "create", alpine_image.ref, "true")}
+    ids = {what: result.check(f"making the {what} container").stdout.strip() for what, result in ids.items()}
     engine.api.wait(ids["exited"], timeout=60)
     states = {k: engine.api.inspect_container(v)["State"]["Status"] for k, v in ids.items()}
     assert states == {"running": "running", "exited": "exited", "created": "created"}, states
@@ -43,8 +33,7 @@ def three_states(docker_cli, resources, alpine_image, engine) -> dict[str, str]:
 
 def _listed(result) -> dict[str, str]:
     """CONTAINER ID (12 characters) -> STATUS, from the CLI's table."""
-    assert result.ok, f"`docker container ls` exited {result.exit_code}: {error_line(result.stderr)}"
-    return {row["CONTAINER ID"]: row["STATUS"] for row in parse_table(result.stdout)}
+    return {row["CONTAINER ID"]: row["STATUS"] for row in parse_table(result.check().stdout)}
 
 
 @claim("CMD-4", smoke=True)

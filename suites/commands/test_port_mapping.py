@@ -3,13 +3,14 @@ the traffic.
 
 Document: the command list ("docker run -p 4000:80 friendlyname  # Run 'friendlyname'
 mapping port 4000 to 80"). Host ports here are ephemeral: the document names only 4000,
-which test_run_published.py uses.
+which test_run_published.py uses. Every container is made with the real CLI
+(``labelled_cli``); the engine's reported binding is checked, then real traffic from the
+host.
 """
 
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
 
 import pytest
 import requests
@@ -18,14 +19,11 @@ from fixtures.core import evidence
 from fixtures.core.applicability import not_run
 from fixtures.core.stats import Distribution
 from fixtures.core.waiting import wait_until
-from fixtures.engine.cli import CliResult, DockerCli
-from fixtures.engine.cli_errors import error_line
-from fixtures.images.friendlyname import CONTEXT, Friendlyname
+from fixtures.engine.cli import CliResult
+from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 from fixtures.network.carrier import measure_path
 from fixtures.network.published import published_host
-from fixtures.resources.cli_created import adopt_test_containers
-from fixtures.resources.tracker import Tracker
 from fixtures.run.ports import (
     free_tcp_port,
     free_udp_port,
@@ -36,34 +34,21 @@ from fixtures.run.ports import (
 APP_ANSWERS_S = 30  # a bound on waiting for the app, not a threshold
 
 
-@dataclass
-class Mapping:
-    cli: DockerCli
-    engine: object
-    resources: Tracker
-    friendlyname: Friendlyname
-    alpine: str
-    host: str  # where published ports are reached from here
-    local: bool  # the engine publishes on this machine
+@pytest.fixture
+def reach(engine_target) -> str:
+    """Where a port the engine publishes is reached from here."""
+    return published_host(engine_target.url)
 
-    def run_detached(self, *args: str) -> tuple[CliResult, str | None]:
-        """``docker run -d <labels> ARGS``; returns the transcript and the new container's id."""
-        result = self.cli("run", "-d", *self.resources.label_flags(), *args)
-        adopt_test_containers(self.resources)
-        return result, (result.stdout.strip() or None) if result.ok else None
 
-    def ports(self, container_id: str) -> dict:
-        ports = self.engine.api.inspect_container(container_id)["NetworkSettings"]["Ports"] or {}
-        evidence.as_json(f"NetworkSettings.Ports {container_id[:12]}", ports)
-        return ports
+def _run_detached(labelled_cli, *args: str) -> str:
+    """``docker run -d <labels> ARGS``, which must succeed; the new container's id."""
+    return labelled_cli.create("run", "-d", *args).check().stdout.strip()
 
-    def page(self, address: str, port: int) -> requests.Response:
-        response = wait_until(lambda: requests.get(f"http://{address}:{port}/", timeout=5),
-                              timeout=APP_ANSWERS_S, what=f"HTTP on {address}:{port}")
-        expected = (CONTEXT / "index.html").read_bytes()
-        assert response.content == expected, \
-            f"{address}:{port} answered {response.content[:100]!r}, not the app's page"
-        return response
+
+def _ports(engine, container_id: str) -> dict:
+    ports = engine.api.inspect_container(container_id)["NetworkSettings"]["Ports"] or {}
+    evidence.as_json(f"NetworkSettings.Ports {container_id[:12]}", ports)
+    return ports
 
 
 def _host_ports(ports: dict, container_port: str) -> list[tuple[str, int]]:
@@ -71,8 +56,20 @@ def _host_ports(ports: dict, container_port: str) -> list[tuple[str, int]]:
             if b.get("HostPort")]
 
 
-def _require_ok(result: CliResult) -> None:
-    assert result.ok, f"`docker run -d` exited {result.exit_code}: {error_line(result.stderr)}"
+def _assert_serves_the_page(address: str, port: int) -> None:
+    response = wait_until(lambda: requests.get(f"http://{address}:{port}/", timeout=5),
+                          timeout=APP_ANSWERS_S, what=f"HTTP on {address}:{port}")
+    expected = (CONTEXT / "index.html").read_bytes()
+    assert response.status_code == 200 and response.content == expected, \
+        f"{address}:{port} answered {response.status_code} {response.content[:100]!r}, not the app's page"
+
+
+def _connects(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=3):
+            return True
+    except OSError:
+        return False
 
 
 def _line_from(address: str, port: int) -> bytes:
@@ -83,94 +80,128 @@ def _line_from(address: str, port: int) -> bytes:
         return data.strip()
 
 
-def case_host_to_container(m: Mapping) -> None:
+@claim("CMD-2")
+def test_host_port_reaches_container_port(labelled_cli, engine, friendlyname, reach):
+    """``docker run -d -p HOST:80 friendlyname`` MUST publish container port 80 on host port
+    HOST, and HTTP to HOST MUST reach the app.
+
+    The engine must report 80/tcp bound to HOST, and a GET from the host to that port must
+    return the app's page, byte for byte.
+    """
     port = free_tcp_port()
-    result, container = m.run_detached("-p", f"{port}:80", m.friendlyname.name)
-    _require_ok(result)
-    bound = _host_ports(m.ports(container), "80/tcp")
+    container = _run_detached(labelled_cli, "-p", f"{port}:80", friendlyname.name)
+    bound = _host_ports(_ports(engine, container), "80/tcp")
     assert port in [p for _, p in bound], f"80/tcp is not published on host port {port}: {bound}"
-    m.page(m.host, port)
+    _assert_serves_the_page(reach, port)
 
 
-def case_publish_all(m: Mapping) -> None:
-    result, container = m.run_detached("-P", m.friendlyname.name)
-    _require_ok(result)
-    bound = _host_ports(m.ports(container), "80/tcp")
+@claim("CMD-2")
+def test_publish_all_gives_exposed_port_a_random_host_port(labelled_cli, engine, friendlyname, reach):
+    """``docker run -d -P friendlyname`` MUST publish the image's EXPOSE 80 on a host port the
+    engine picks, and that port MUST serve the app.
+
+    The engine must report at least one host port for 80/tcp (recorded), and a GET to the
+    first one must return the app's page.
+    """
+    container = _run_detached(labelled_cli, "-P", friendlyname.name)
+    bound = _host_ports(_ports(engine, container), "80/tcp")
     evidence.figure("random host port", ", ".join(f"{ip or '*'}:{p}" for ip, p in bound) or "none", trend=False)
     assert bound, "-P published no host port for the image's EXPOSE 80"
-    m.page(m.host, bound[0][1])
+    _assert_serves_the_page(reach, bound[0][1])
 
 
-def case_bind_address(m: Mapping) -> None:
-    if not m.local:
+@claim("CMD-2")
+def test_bind_address_limits_the_port_to_it(labelled_cli, engine, friendlyname, engine_target):
+    """``docker run -d -p 127.0.0.1:HOST:80 friendlyname`` MUST publish the port on loopback
+    only.
+
+    The engine must report 80/tcp bound to 127.0.0.1 alone; the page must be served on
+    127.0.0.1:HOST, and a connection to HOST on the host's other (non-loopback) address
+    must be refused. Needs the engine's own host (its loopback is not reachable from
+    elsewhere): not run otherwise.
+    """
+    if not engine_target.is_local:
         not_run("a port bound to the engine host's 127.0.0.1 cannot be reached from here")
     port = free_tcp_port()
-    result, container = m.run_detached("-p", f"127.0.0.1:{port}:80", m.friendlyname.name)
-    _require_ok(result)
-    bound = _host_ports(m.ports(container), "80/tcp")
+    container = _run_detached(labelled_cli, "-p", f"127.0.0.1:{port}:80", friendlyname.name)
+    bound = _host_ports(_ports(engine, container), "80/tcp")
     assert bound and all(ip == "127.0.0.1" for ip, _ in bound), \
         f"80/tcp is not bound to 127.0.0.1:{port} only: {bound}"
-    m.page("127.0.0.1", port)
+    _assert_serves_the_page("127.0.0.1", port)
     other = non_loopback_address()
     assert other, "this host has no non-loopback address to check the binding against"
-    try:
-        with socket.create_connection((other, port), timeout=3):
-            reachable = True
-    except OSError:
-        reachable = False
+    # The probe's own control: a port listening on every address is reached through `other`,
+    # so a refusal below is the binding's, not an address this test cannot reach.
+    with socket.create_server(("0.0.0.0", 0)) as everywhere:
+        assert _connects(other, everywhere.getsockname()[1]), \
+            f"the probe cannot reach this host's own address {other}: the binding cannot be checked"
+    reachable = _connects(other, port)
     evidence.figure(f"{other}:{port} reachable", reachable)
     assert not reachable, f"a port bound to 127.0.0.1 is also reachable on {other}:{port}"
 
 
-def case_udp(m: Mapping) -> None:
+@claim("CMD-2")
+def test_udp_port_carries_datagrams(labelled_cli, engine, alpine_image, reach):
+    """``docker run -d -p HOST:5353/udp`` MUST carry UDP datagrams between the host port and
+    the container port.
+
+    A UDP echo server (``nc -lu``) runs in the container; the engine must report 5353/udp
+    bound to HOST, and a datagram sent from the host to HOST must come back unchanged.
+    """
     port = free_udp_port()
-    result, container = m.run_detached("-p", f"{port}:5353/udp", m.alpine, "nc", "-lu", "-p", "5353",
-                                       "-e", "cat")
-    _require_ok(result)
-    bound = _host_ports(m.ports(container), "5353/udp")
+    container = _run_detached(labelled_cli, "-p", f"{port}:5353/udp", alpine_image.ref,
+                              "nc", "-lu", "-p", "5353", "-e", "cat")
+    bound = _host_ports(_ports(engine, container), "5353/udp")
     assert port in [p for _, p in bound], f"5353/udp is not published on host port {port}: {bound}"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.settimeout(1)
 
         def echoed() -> bytes:
             # A datagram sent before the server listens is lost: send again on each try.
-            udp.sendto(b"udp-through-mapping\n", (m.host, port))
+            udp.sendto(b"udp-through-mapping\n", (reach, port))
             return udp.recv(256)
 
-        answer = wait_until(echoed, timeout=APP_ANSWERS_S, what=f"a UDP echo through {m.host}:{port}")
+        answer = wait_until(echoed, timeout=APP_ANSWERS_S, what=f"a UDP echo through {reach}:{port}")
     assert answer == b"udp-through-mapping\n", f"the UDP echo through the mapping returned {answer!r}"
 
 
-def case_several_ports(m: Mapping) -> None:
+@claim("CMD-2")
+def test_several_ports_each_reach_their_own(labelled_cli, engine, alpine_image, reach):
+    """Two ``-p`` options MUST publish two ports, each host port reaching its own container port.
+
+    The container greets on 80 with "port-80" and on 8080 with "port-8080"; the engine must
+    report both bindings, and each host port must read its own greeting.
+    """
     first, second = free_tcp_port(), free_tcp_port()
     script = "nc -lk -p 80 -e echo port-80 & nc -lk -p 8080 -e echo port-8080 & wait"
-    result, container = m.run_detached("-p", f"{first}:80", "-p", f"{second}:8080", m.alpine,
-                                       "sh", "-c", script)
-    _require_ok(result)
-    ports = m.ports(container)
+    container = _run_detached(labelled_cli, "-p", f"{first}:80", "-p", f"{second}:8080", alpine_image.ref,
+                              "sh", "-c", script)
+    ports = _ports(engine, container)
     assert first in [p for _, p in _host_ports(ports, "80/tcp")], \
         f"80/tcp is not published on host port {first}: {ports}"
     assert second in [p for _, p in _host_ports(ports, "8080/tcp")], \
         f"8080/tcp is not published on host port {second}: {ports}"
-    got = {p: wait_until(lambda p=p: _line_from(m.host, p), timeout=APP_ANSWERS_S,
-                         what=f"a greeting on {m.host}:{p}") for p in (first, second)}
+    got = {p: wait_until(lambda p=p: _line_from(reach, p), timeout=APP_ANSWERS_S,
+                         what=f"a greeting on {reach}:{p}") for p in (first, second)}
     evidence.as_json("greetings", {str(k): v.decode(errors="replace") for k, v in got.items()})
     assert got == {first: b"port-80", second: b"port-8080"}, f"each host port must reach its own container port: {got}"
 
 
-def _assert_clear_error(result: CliResult, port: int) -> None:
+def _assert_refused_as_taken(result: CliResult, port: int) -> None:
+    """The run failed, and its error names the port as taken: the claim is a *clear* error,
+    the user's only clue which port to change, so here the words are the check."""
     error = result.stderr.lower()
     assert not result.ok, f"`docker run -d` on host port {port}, which is already bound, succeeded"
     assert str(port) in error and ("already in use" in error or "already allocated" in error), \
-        f"the error does not say that port {port} is taken: {error_line(result.stderr)}"
+        f"the error does not say that port {port} is taken: {result.error()}"
 
 
-def _assert_nothing_half_created(m: Mapping, keep: set[str]) -> None:
+def _assert_nothing_half_created(engine, resources, keep: set[str]) -> None:
     """No container of the failed run runs; one left in "created" holds no process or endpoint."""
-    left = [c for c in adopt_test_containers(m.resources) if c not in keep]
+    left = [c for c in resources.containers() if c not in keep]
     states = {}
     for container in left:
-        attrs = m.engine.api.inspect_container(container)
+        attrs = engine.api.inspect_container(container)
         networks = attrs["NetworkSettings"].get("Networks") or {}
         states[container[:12]] = {"Status": attrs["State"]["Status"], "Pid": attrs["State"]["Pid"],
                                   "endpoints": [n.get("EndpointID") for n in networks.values() if n.get("EndpointID")],
@@ -185,67 +216,49 @@ def _assert_nothing_half_created(m: Mapping, keep: set[str]) -> None:
             f"the failed run left container {name} half-created: endpoints {state['endpoints']}, ports {state['ports']}"
 
 
-def case_port_conflict_host_process(m: Mapping) -> None:
-    if not m.local:
+@claim("CMD-2")
+def test_port_held_by_a_host_process_fails_cleanly(labelled_cli, engine, resources, friendlyname, engine_target):
+    """``docker run -d -p HOST:80`` MUST fail with a clear error, and leave nothing running,
+    when a host process already holds HOST.
+
+    A socket of this test listens on HOST. The run must fail with an error naming HOST as
+    taken; no container of it may run, one left in "created" must hold no process, network
+    endpoint or port; and HOST must be free again once the test's socket closes. Needs the
+    engine's own host: not run otherwise.
+    """
+    if not engine_target.is_local:
         not_run("a host process on the engine's host cannot be started from here")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("0.0.0.0", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result, _ = m.run_detached("-p", f"{port}:80", m.friendlyname.name)
-        _assert_clear_error(result, port)
-        _assert_nothing_half_created(m, set())
+        result = labelled_cli.create("run", "-d", "-p", f"{port}:80", friendlyname.name)
+        _assert_refused_as_taken(result, port)
+        _assert_nothing_half_created(engine, resources, set())
     assert tcp_port_free(port), f"host port {port} is still held after the failed run"
 
 
-def case_port_conflict_container(m: Mapping) -> None:
-    port = free_tcp_port()
-    result, first = m.run_detached("-p", f"{port}:80", m.friendlyname.name)
-    _require_ok(result)
-    second, _ = m.run_detached("-p", f"{port}:80", m.friendlyname.name)
-    _assert_clear_error(second, port)
-    _assert_nothing_half_created(m, {first})
-    assert m.engine.api.inspect_container(first)["State"]["Running"], "the first container stopped"
-    m.page(m.host, port)
+@claim("CMD-2")
+def test_port_held_by_a_container_fails_cleanly(labelled_cli, engine, resources, friendlyname, reach):
+    """``docker run -d -p HOST:80`` MUST fail with a clear error when another container
+    publishes HOST, and the first container MUST keep serving.
 
-
-CASES = {
-    "host-to-container": case_host_to_container,
-    "publish-all": case_publish_all,
-    "bind-address": case_bind_address,
-    "udp": case_udp,
-    "several-ports": case_several_ports,
-    "port-conflict-host-process": case_port_conflict_host_process,
-    "port-conflict-container": case_port_conflict_container,
-}
-
-
-@claim("CMD-2", cases=CASES)
-def test_port_mapping(case, friendlyname, docker_cli, engine, resources, alpine_image, engine_target):
-    """Port mapping MUST work in each of its forms, and a conflict MUST fail cleanly.
-
-    Each case runs ``docker run -d`` with the real CLI and checks the engine's reported
-    binding and real traffic from the host:
-    ``host-to-container`` (``-p HOST:80``: the page is served on HOST);
-    ``publish-all`` (``-P``: EXPOSE 80 gets a random host port that serves the page);
-    ``bind-address`` (``-p 127.0.0.1:HOST:80``: served on loopback, refused on the host's
-    other address); ``udp`` (``-p HOST:5353/udp``: a datagram is echoed back);
-    ``several-ports`` (two ``-p``: each host port reaches its own container port);
-    ``port-conflict-host-process`` (a host process holds the port) and
-    ``port-conflict-container`` (another container publishes it): the run MUST fail with
-    an error naming the port as taken, no container of it may run, one left in "created"
-    MUST hold no process, endpoint or port, the host port MUST be free again, and the
-    first container keeps serving.
+    A first container publishes HOST; a second run on HOST must fail with an error naming
+    HOST as taken, leave no container of it running (one in "created" holds no process,
+    endpoint or port), and the first container must still run and serve its page on HOST.
     """
-    mapping = Mapping(docker_cli, engine, resources, friendlyname, alpine_image.ref,
-                      published_host(engine_target.url), engine_target.url.startswith("unix://"))
-    case(mapping)
+    port = free_tcp_port()
+    first = _run_detached(labelled_cli, "-p", f"{port}:80", friendlyname.name)
+    second = labelled_cli.create("run", "-d", "-p", f"{port}:80", friendlyname.name)
+    _assert_refused_as_taken(second, port)
+    _assert_nothing_half_created(engine, resources, {first})
+    assert engine.api.inspect_container(first)["State"]["Running"], "the first container stopped"
+    _assert_serves_the_page(reach, port)
 
 
 @pytest.mark.quiet
 @claim("CMD-2")
-def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_image, engine_target,
-                                      thresholds):
+def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine_target, thresholds):
     """A published port SHOULD add little latency; what carries it is recorded.
 
     Runs an echo server with ``docker run -d -p HOST:7`` and measures
@@ -256,14 +269,10 @@ def test_port_mapping_carrier_and_rtt(docker_cli, engine, resources, alpine_imag
     grew). Every echo must come back intact, and the p50 round trip through each mapping
     must stay within ``port_mapping_rtt_p50_max_ms``. Needs the engine's own host.
     """
-    if not engine_target.url.startswith("unix://"):
+    if not engine_target.is_local:
         not_run("the direct path to a container IP exists only on the engine's host")
     port = free_tcp_port()
-    result = docker_cli("run", "-d", *resources.label_flags(), "-p", f"{port}:7", alpine_image.ref,
-                        "nc", "-lk", "-p", "7", "-e", "cat")
-    adopt_test_containers(resources)
-    assert result.ok, f"`docker run -d -p {port}:7` exited {result.exit_code}: {error_line(result.stderr)}"
-    container = result.stdout.strip()
+    container = _run_detached(labelled_cli, "-p", f"{port}:7", alpine_image.ref, "nc", "-lk", "-p", "7", "-e", "cat")
     settings = engine.api.inspect_container(container)["NetworkSettings"]
     bound = [int(b["HostPort"]) for b in (settings.get("Ports") or {}).get("7/tcp") or []]
     assert port in bound, f"7/tcp is not published on host port {port}: {settings.get('Ports')}"

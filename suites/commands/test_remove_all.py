@@ -4,25 +4,24 @@ Document: the command list ("docker container rm $(docker container ls -a -q)  #
 all containers"; "docker image rm $(docker image ls -a -q)  # Remove all images from this
 machine").
 
-Each runs in two modes, and the report names the mode of each node:
+Each runs in two modes, one test each, and the report names the mode:
 
-- ``owned-engine-literal``: exactly as written, on an engine the run started for this
+- literally: exactly as written, on an engine the run started for this
   (``fixtures/engine/owned.py``), which must then hold nothing of that kind;
-- ``target-scoped``: on the engine under test, which may be a user's, the same
-  composition with the inner list scoped to this run's and this test's labels. Something
-  of this test just outside the scope must survive it.
+- scoped: on the engine under test, which may be a user's, the same composition with the
+  inner list scoped to a label of this test's own. Something of this test just outside the
+  scope must survive it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shlex
 
 from fixtures.core import evidence
-from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
-from fixtures.resources.cli_created import adopt_test_containers
 from fixtures.run import identity as L
 
 REMOVE_ALL_CONTAINERS = "docker container rm $(docker container ls -a -q)"
@@ -31,19 +30,25 @@ OWNED_MODE = "ran literally, on an engine the run owns"
 SCOPED_MODE = "ran scoped to this test's labels, on the engine under test"
 
 
-def _scope(resources) -> str:
-    return " ".join(f"--filter {shlex.quote(f'label={label}')}" for label in (
-        f"{L.RUN}={resources.identity.run_id}", f"{L.TEST}={resources.test_id}"))
+# One label whose value is this run's and this test's alone marks what the scoped mode may
+# remove. One label, because engines combine two --filter label=... differently: dockerd
+# lists what carries both, Podman 4.3 what carries either (every object of the run).
+SCOPE = L.PREFIX + "scope"
+
+
+def _scope_label(resources) -> dict[str, str]:
+    test = hashlib.sha256(resources.test_id.encode()).hexdigest()[:12]
+    return {SCOPE: f"{resources.identity.run_id}-{test}"}
+
+
+def _scope_flags(resources) -> tuple[str, ...]:
+    return tuple(arg for key, value in _scope_label(resources).items() for arg in ("--label", f"{key}={value}"))
 
 
 def _scoped(command: str, resources) -> str:
-    """The document's composition with its inner ``ls -a -q`` limited to this test's labels."""
-    return command.replace(" -a -q)", f" -a -q {_scope(resources)})")
-
-
-def _bystander_labels(resources) -> dict[str, str]:
-    # This test's, but outside the scope: it stands for everything the scoped mode must spare.
-    return {L.TEST: resources.test_id + "#bystander"}
+    """The document's composition with its inner ``ls -a -q`` limited to this test's scope label."""
+    (key, value), = _scope_label(resources).items()
+    return command.replace(" -a -q)", f" -a -q --filter {shlex.quote(f'label={key}={value}')})")
 
 
 # What `docker image rm` answers for an id that `ls -a` listed but that is no longer there
@@ -68,17 +73,32 @@ def _ancestors_below(engine, image_id: str, base_id: str) -> list[str]:
     return found
 
 
+def _three_stopped_containers(cli, image: str, *labels: str) -> None:
+    """An exited (0), an exited (1) and a created container, made with ``cli`` and the
+    ``--label`` flags ``labels``; each must be made."""
+    cli("run", *labels, image, "true").check("making an exited container")
+    failed = cli("run", *labels, image, "false")
+    assert failed.exit_code == 1, \
+        f"`docker run {image} false` returned {failed.exit_code}, not the container's exit code 1: {failed.error()}"
+    cli("container", "create", *labels, image, "true").check("making a created container")
+
+
 # CMD-9 --------------------------------------------------------------------------------
 
 
-def containers_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
-    owned_engine = request.getfixturevalue("owned_engine")
+@claim("CMD-9")
+def test_remove_all_containers_literally_on_an_owned_engine(owned_engine, engine, alpine_image):
+    """``docker container rm $(docker container ls -a -q)``, exactly as written, MUST remove all
+    containers, on an engine the run started for this.
+
+    Three stopped containers (exited 0, exited 1, created) are made on that engine, and the
+    command runs through a shell; it MUST succeed and the engine MUST hold no container
+    after. (``rm`` without ``-f`` refuses running containers, CMD-8, so, as in the
+    document's sequence, they are stopped first.)
+    """
     base = owned_engine.copy_image(engine, alpine_image.ref, alpine_image.common_name)
     cli = owned_engine.cli
-    for args in (("run", base, "true"), ("run", base, "false"), ("container", "create", base, "true")):
-        made = cli(*args)
-        assert made.ok or args[-1] == "false", \
-            f"could not make a container on the owned engine: {error_line(made.stderr)}"
+    _three_stopped_containers(cli, base)
     before = owned_engine.contents()["containers"]
     result = cli.shell(REMOVE_ALL_CONTAINERS)
     after = owned_engine.contents()["containers"]
@@ -86,58 +106,56 @@ def containers_owned_engine_literal(request, engine, docker_cli, resources, alpi
     evidence.figure("owned engine", owned_engine.url, trend=False)
     evidence.as_json("containers", {"before": before, "after": after, "stdout": result.stdout.split()})
     assert len(before) >= 3, f"the owned engine holds {len(before)} containers, not the 3 made"
-    assert result.ok, f"`{REMOVE_ALL_CONTAINERS}` exited {result.exit_code}: {error_line(result.stderr)}"
+    result.check()
     assert not after, f"containers remain after `{REMOVE_ALL_CONTAINERS}`: {[c[:12] for c in after]}"
 
 
-def containers_target_scoped(request, engine, docker_cli, resources, alpine_image):
-    labels = resources.label_flags()
-    for args in (("run", *labels, alpine_image.ref, "true"), ("run", *labels, alpine_image.ref, "false"),
-                 ("container", "create", *labels, alpine_image.ref, "true")):
-        docker_cli(*args)
-    ours = adopt_test_containers(resources)
-    bystander = resources.container(alpine_image.ref, ["true"], start=False, labels=_bystander_labels(resources))
+@claim("CMD-9", smoke=True)
+def test_remove_all_containers_scoped_on_the_target(labelled_cli, engine, resources, alpine_image):
+    """``docker container rm $(docker container ls -a -q ...)``, its inner list limited to a
+    label of this test's own, MUST remove all containers in scope, and only those, on the
+    engine under test.
+
+    Three stopped containers of this test (exited 0, exited 1, created) are made with the
+    CLI and the scope label, and one container just outside the scope (this test's labels,
+    without the scope label) with the API. The scoped composition runs through a shell: it MUST succeed, none of the
+    three may remain, and the one outside the scope MUST be spared.
+    """
+    _three_stopped_containers(labelled_cli.create, alpine_image.ref, *_scope_flags(resources))
+    ours = resources.containers()
+    bystander = resources.container(alpine_image.ref, ["true"], start=False)
     line = _scoped(REMOVE_ALL_CONTAINERS, resources)
-    result = docker_cli.shell(line)
+    result = labelled_cli.shell(line)
     remaining = [c["Id"] for c in engine.api.containers(all=True, filters={"id": ours})]
     spared = bool(engine.api.containers(all=True, filters={"id": [bystander.id]}))
     evidence.figure("scoped mode", SCOPED_MODE)
     evidence.as_json("containers", {"command": line, "this test's": [c[:12] for c in ours],
                                     "remaining": remaining, "bystander spared": spared})
     assert len(ours) == 3, f"the test made {len(ours)} containers, not 3"
-    assert result.ok, f"`{line}` exited {result.exit_code}: {error_line(result.stderr)}"
+    result.check()
     assert not remaining, f"containers in scope remain: {[c[:12] for c in remaining]}"
     assert spared, "the scoped command removed a container outside its scope"
-
-
-@claim("CMD-9", cases={"owned-engine-literal": containers_owned_engine_literal,
-                       "target-scoped": containers_target_scoped}, smoke="target-scoped")
-def test_remove_all_containers(case, request, engine, docker_cli, resources, alpine_image):
-    """``docker container rm $(docker container ls -a -q)`` MUST remove all containers.
-
-    ``owned-engine-literal``: on an engine the run started for this, three stopped
-    containers (exited 0, exited 1, created) are made, and the command runs exactly as
-    written through a shell; it MUST succeed and the engine MUST hold no container after.
-    (``rm`` without ``-f`` refuses running containers, CMD-8, so, as in the document's
-    sequence, they are stopped first.) ``target-scoped``: on the engine under test, the
-    same composition with its inner list limited to this run's and this test's labels
-    MUST remove this test's three stopped containers and spare a container just outside
-    the scope.
-    """
-    case(request, engine, docker_cli, resources, alpine_image)
 
 
 # CMD-12 -------------------------------------------------------------------------------
 
 
-def images_owned_engine_literal(request, engine, docker_cli, resources, alpine_image):
-    owned_engine = request.getfixturevalue("owned_engine")
+@claim("CMD-12")
+def test_remove_all_images_literally_on_an_owned_engine(owned_engine, engine, alpine_image):
+    """``docker image rm $(docker image ls -a -q)``, exactly as written, MUST remove all images,
+    on an engine the run started for this.
+
+    That engine holds the base image and ``friendlyname`` built with its intermediate
+    images; the command runs through a shell and the engine MUST hold no image after. The
+    only errors allowed are those for an intermediate image that ``ls -a`` listed and that
+    goes with the image built on it ("No such image" when that went first, "image has
+    dependent child images" when it goes after); the exit code is recorded.
+    """
     owned_engine.copy_image(engine, alpine_image.ref, alpine_image.common_name)
     cli = owned_engine.cli
     for container in owned_engine.contents()["containers"]:
         owned_engine.client.api.remove_container(container, force=True, v=True)
-    built = cli("build", "-t", "friendlyname", ".", cwd=CONTEXT)
-    assert built.ok, f"could not build friendlyname on the owned engine: {error_line(built.stderr)}"
+    cli("build", "-t", "friendlyname", ".", cwd=CONTEXT).check("building friendlyname on the owned engine")
     before = owned_engine.contents()["images"]
     result = cli.shell(REMOVE_ALL_IMAGES)
     after = owned_engine.contents()["images"]
@@ -152,22 +170,31 @@ def images_owned_engine_literal(request, engine, docker_cli, resources, alpine_i
     assert not _image_rm_errors(result), f"`{REMOVE_ALL_IMAGES}` reported errors: {_image_rm_errors(result)}"
 
 
-def images_target_scoped(request, engine, docker_cli, resources, alpine_image):
+@claim("CMD-12", smoke=True)
+def test_remove_all_images_scoped_on_the_target(labelled_cli, engine, resources, alpine_image):
+    """``docker image rm $(docker image ls -a -q ...)``, its inner list limited to a label of
+    this test's own, MUST remove all images in scope, and only those, on the engine under test.
+
+    An image of this test is built in two steps (so it has intermediate images) with the
+    scope label, and one image just outside the scope (this test's labels, without the
+    scope label). The scoped composition runs through a shell: this test's
+    image and all its intermediate images MUST be gone (with the same errors allowed as in
+    the literal mode), the image outside the scope MUST be spared, and the base image's
+    tags MUST be as they were.
+    """
     nonce = secrets.token_hex(6)
     image, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nRUN echo {nonce} > /one\n"
-                                               f"RUN echo {nonce} > /two\n")
-    images = [image.id]
-    chain = [ancestor for image in images for ancestor in _ancestors_below(engine, image, alpine_image.image_id)]
-    bystander, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nLABEL bystander={nonce}\n",
-                                   labels=_bystander_labels(resources))
+                                               f"RUN echo {nonce} > /two\n", labels=_scope_label(resources))
+    chain = _ancestors_below(engine, image.id, alpine_image.image_id)
+    bystander, _ = resources.build(dockerfile_text=f"FROM {alpine_image.ref}\nLABEL bystander={nonce}\n")
     base_tags = engine.api.inspect_image(alpine_image.image_id)["RepoTags"]
     line = _scoped(REMOVE_ALL_IMAGES, resources)
-    result = docker_cli.shell(line)
+    result = labelled_cli.shell(line)
     listed = {i["Id"] for i in engine.api.images(all=True)}
-    remaining = [i[7:19] for i in images + chain if i in listed]
+    remaining = [i[7:19] for i in [image.id, *chain] if i in listed]
     evidence.figure("scoped mode", SCOPED_MODE)
     evidence.figure("scoped exit code", result.exit_code)
-    evidence.as_json("images", {"command": line, "this test's": [i[7:19] for i in images],
+    evidence.as_json("images", {"command": line, "this test's": [image.id[7:19]],
                                 "their intermediate images": [p[7:19] for p in chain],
                                 "remaining": remaining, "bystander spared": bystander.id in listed,
                                 "stdout": result.stdout.splitlines(), "stderr": result.stderr.splitlines()})
@@ -176,22 +203,3 @@ def images_target_scoped(request, engine, docker_cli, resources, alpine_image):
     assert bystander.id in listed, "the scoped command removed an image outside its scope"
     assert engine.api.inspect_image(alpine_image.image_id)["RepoTags"] == base_tags, \
         "the scoped command changed the base image's tags"
-
-
-@claim("CMD-12", cases={"owned-engine-literal": images_owned_engine_literal,
-                        "target-scoped": images_target_scoped}, smoke="target-scoped")
-def test_remove_all_images(case, request, engine, docker_cli, resources, alpine_image):
-    """``docker image rm $(docker image ls -a -q)`` MUST remove all images.
-
-    ``owned-engine-literal``: on an engine the run started for this, holding the base
-    image and ``friendlyname`` built with its intermediate images, the command runs exactly
-    as written through a shell and the engine MUST hold no image after. The only errors
-    allowed are those for an intermediate image that ``ls -a`` listed and that goes with
-    the image built on it ("No such image" when that went first, "image has dependent
-    child images" when it goes after); the exit code is recorded. ``target-scoped``: on
-    the engine under test, the same composition limited to this run's and this test's
-    labels MUST remove this test's image and all its intermediate images (with the same
-    errors allowed), spare an image just outside the scope, and leave the base image's
-    tags as they were.
-    """
-    case(request, engine, docker_cli, resources, alpine_image)

@@ -15,7 +15,6 @@ import requests
 from fixtures.core import evidence
 from fixtures.core.waiting import Unrecoverable, wait_until
 from fixtures.engine.cli_attached import AttachedCommand
-from fixtures.engine.cli_errors import error_line
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 from fixtures.network.named_port import named_host_port
@@ -57,11 +56,11 @@ def test_run_maps_host_port_4000(friendlyname, docker_cli, engine, resources, ru
     4000 on the engine's host returns the app's page, byte for byte. Then the container is
     stopped through the engine, and the attached command must return with the app's exit
     code (0). Port 4000 is held under a host-wide lock; if it is taken on the host, a free
-    port is used and the evidence says so.
+    port is used and the evidence says so. (An attached run prints the app's output, not
+    the container's id: the container is found, and adopted, by this test's labels.)
     """
     host = published_host(engine_target.url)
-    local = engine_target.url.startswith("unix://")
-    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, local) as port:
+    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local) as port:
         evidence.figure("host port", port.describe())
         args = ("run", *resources.label_flags(), "-p", f"{port.port}:80", friendlyname.name)
         with AttachedCommand(docker_cli, *args) as attached:
@@ -69,7 +68,7 @@ def test_run_maps_host_port_4000(friendlyname, docker_cli, engine, resources, ru
             def container_created() -> str | None:
                 ids = adopt_test_containers(resources)
                 if not ids and not attached.running():
-                    raise Unrecoverable(f"`docker run` ended early: {error_line(attached.finish(5).stderr)}")
+                    raise Unrecoverable(f"`docker run` ended early: {attached.finish(5).error()}")
                 return ids[0] if ids else None
 
             container_id = wait_until(container_created, timeout=APP_ANSWERS_S,
@@ -87,11 +86,11 @@ def test_run_maps_host_port_4000(friendlyname, docker_cli, engine, resources, ru
     _assert_app_page(response, f"http://{host}:{port.port}/")
     assert attached_while_serving, "`docker run` without -d returned while the app was still running"
     assert result.exit_code == 0, \
-        f"the attached `docker run` returned {result.exit_code}, not the app's exit code 0: {error_line(result.stderr)}"
+        f"the attached `docker run` returned {result.exit_code}, not the app's exit code 0: {result.error()}"
 
 
 @claim("CMD-3", smoke=True)
-def test_run_detached_returns_at_once(friendlyname, docker_cli, engine, resources, run, engine_target,
+def test_run_detached_returns_at_once(friendlyname, labelled_cli, engine, resources, run, engine_target,
                                       thresholds):
     """``docker run -d -p 4000:80 friendlyname`` MUST return the new container's id at once
     while the container keeps running, with the same port mapping.
@@ -103,20 +102,17 @@ def test_run_detached_returns_at_once(friendlyname, docker_cli, engine, resource
     afterwards (detached, not ended with the command).
     """
     host = published_host(engine_target.url)
-    local = engine_target.url.startswith("unix://")
     limit = thresholds.detached_run_max_s
-    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, local) as port:
+    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local) as port:
         evidence.figure("host port", port.describe())
         try:
-            result = docker_cli("run", "-d", *resources.label_flags(), "-p", f"{port.port}:80",
-                                friendlyname.name, timeout=max(60.0, 4 * limit))
+            result = labelled_cli.create("run", "-d", "-p", f"{port.port}:80", friendlyname.name,
+                                         timeout=max(60.0, 4 * limit))
         except subprocess.TimeoutExpired as exc:
-            adopt_test_containers(resources)
             raise AssertionError(f"`docker run -d` did not return within {exc.timeout:.0f} s: "
                                  "it did not detach") from None
-        created = adopt_test_containers(resources)
-        printed = result.stdout.strip()
-        assert result.ok, f"`docker run -d` exited {result.exit_code}: {error_line(result.stderr)}"
+        created = resources.containers()
+        printed = result.check().stdout.strip()
         state = engine.api.inspect_container(printed)["State"] if printed in created else {}
         ports = _published(engine, printed) if state else {}
         evidence.figure("docker run -d returned after", round(result.duration_s, 3), "s", noise=0.2)

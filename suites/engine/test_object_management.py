@@ -5,8 +5,6 @@ Document: "Docker引擎" (the daemon manages the four object kinds).
 
 from __future__ import annotations
 
-import docker
-import pytest
 from docker.errors import NotFound
 
 from fixtures.core import evidence

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import docker
-import pytest
 
 from fixtures.core import evidence
 from fixtures.engine.target import negotiate
@@ -96,25 +95,11 @@ def test_cli_honours_docker_host(docker_cli, engine, tmp_path):
     assert "no-daemon.sock" in stray.stderr, f"the CLI did not try DOCKER_HOST: {stray.stderr.strip()}"
 
 
-@claim("ENG-1", cases=["cli-creates-api-sees", "api-creates-cli-sees"])
-def test_cli_and_api_see_the_same_state(case, docker_cli, engine, resources, alpine_image):
-    """The same object MUST look the same through the CLI and through the API.
-
-    One side creates a labelled container, the other inspects it; the id, image, command,
-    labels and state must agree field by field.
-    """
-    if case == "cli-creates-api-sees":
-        made = docker_cli("container", "create", *resources.label_flags(), alpine_image.ref,
-                          "echo", "same-state")
-        assert made.ok, made.stderr
-        container_id = made.stdout.strip()
-        resources.adopt_container(container_id)
-    else:
-        container_id = resources.container(alpine_image.ref, ["echo", "same-state"], start=False).id
+def _assert_cli_and_api_agree(cli, engine, container_id: str) -> None:
+    """The container's id, image, command, labels and state, read through the CLI and
+    through the API, agree field by field."""
     via_api = engine.api.inspect_container(container_id)
-    shown = docker_cli("container", "inspect", container_id)
-    assert shown.ok, shown.stderr
-    via_cli = json.loads(shown.stdout)[0]
+    via_cli = json.loads(cli("container", "inspect", container_id).check().stdout)[0]
     fields = {
         "Id": (via_cli["Id"], via_api["Id"]),
         "Config.Image": (via_cli["Config"]["Image"], via_api["Config"]["Image"]),
@@ -126,4 +111,30 @@ def test_cli_and_api_see_the_same_state(case, docker_cli, engine, resources, alp
     evidence.as_json("CLI vs API", {k: {"cli": a, "api": b} for k, (a, b) in fields.items()})
     differ = {k: v for k, v in fields.items() if v[0] != v[1]}
     assert not differ, f"CLI and API disagree on {sorted(differ)}"
-    assert via_api["Config"]["Cmd"] == ["echo", "same-state"]
+    assert via_api["Config"]["Cmd"] == ["echo", "same-state"], \
+        f"the container's command is {via_api['Config']['Cmd']}, not the one it was made with"
+
+
+@claim("ENG-1")
+def test_api_sees_what_the_cli_created(labelled_cli, engine, alpine_image):
+    """A container the CLI creates MUST look the same through the API as through the CLI.
+
+    ``docker container create`` makes a labelled container; its id, image, command, labels
+    and state, inspected through the API and through ``docker container inspect``, must
+    agree field by field, and the command must be the one given.
+    """
+    container_id = labelled_cli.create("container", "create", alpine_image.ref, "echo", "same-state") \
+        .check().stdout.strip()
+    _assert_cli_and_api_agree(labelled_cli, engine, container_id)
+
+
+@claim("ENG-1")
+def test_cli_sees_what_the_api_created(docker_cli, engine, resources, alpine_image):
+    """A container the API creates MUST look the same through the CLI as through the API.
+
+    ``POST /containers/create`` makes a labelled container; its id, image, command,
+    labels and state, inspected through ``docker container inspect`` and through the API,
+    must agree field by field, and the command must be the one given.
+    """
+    container_id = resources.container(alpine_image.ref, ["echo", "same-state"], start=False).id
+    _assert_cli_and_api_agree(docker_cli, engine, container_id)

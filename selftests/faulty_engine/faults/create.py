@@ -113,10 +113,11 @@ def _tmpfs(target: str, read_only: bool) -> dict:
     return {"Type": "tmpfs", "Target": target, "ReadOnly": read_only}
 
 
-def volumes_to_tmpfs(body: Any) -> dict:
+def _mounts_to_tmpfs(body: Any, kind: str) -> dict:
+    """Every ``kind`` mount ("volume" or "bind"), in ``Mounts`` or ``Binds``, becomes a tmpfs."""
     body, host_config = _with_host_config(body)
     mounts = [
-        _tmpfs(mount["Target"], bool(mount.get("ReadOnly"))) if mount.get("Type") == "volume" else mount
+        _tmpfs(mount["Target"], bool(mount.get("ReadOnly"))) if mount.get("Type") == kind else mount
         for mount in host_config.get("Mounts") or []
     ]
     binds = []
@@ -124,12 +125,53 @@ def volumes_to_tmpfs(body: Any) -> dict:
         source, _, rest = bind.partition(":")
         target, _, options = rest.partition(":")
         # A source that is not an absolute path names a volume; an absolute one is a bind.
-        if target and not source.startswith("/"):
+        if target and ("bind" if source.startswith("/") else "volume") == kind:
             mounts.append(_tmpfs(target, "ro" in options.split(",")))
         else:
             binds.append(bind)
     host_config["Mounts"] = mounts
     host_config["Binds"] = binds
+    return body
+
+
+def volumes_to_tmpfs(body: Any) -> dict:
+    return _mounts_to_tmpfs(body, "volume")
+
+
+def binds_to_tmpfs(body: Any) -> dict:
+    """Every bind of a host path becomes an empty tmpfs at the same place: the container sees
+    none of the host's files there, and what it writes never reaches the host."""
+    return _mounts_to_tmpfs(body, "bind")
+
+
+def _anonymous_volume(target: str) -> dict:
+    # No Source: the engine makes a fresh anonymous volume, removed with the container (rm -v).
+    return {"Type": "volume", "Target": target}
+
+
+def tmpfs_to_volume(body: Any) -> dict:
+    """Every tmpfs (``--tmpfs`` or ``--mount type=tmpfs``) becomes an anonymous volume: what is
+    written there survives a restart, on the engine's disk."""
+    body, host_config = _with_host_config(body)
+    mounts = [_anonymous_volume(mount["Target"]) if mount.get("Type") == "tmpfs" else mount
+              for mount in host_config.get("Mounts") or []]
+    mounts += [_anonymous_volume(target) for target in host_config.get("Tmpfs") or {}]
+    host_config["Mounts"] = mounts
+    host_config["Tmpfs"] = {}
+    return body
+
+
+# An absolute path that no image has: the runtime cannot exec the container's process.
+MISSING_EXECUTABLE = "/conformance-faulty-engine/no-such-executable"
+
+
+def refuse_every_process(body: Any) -> dict:
+    """The container's process becomes one that does not exist: create succeeds, and every
+    start fails in the OCI runtime ("exec: ... no such file or directory"), leaving the
+    container in "created", as on an engine whose runtime refuses every container."""
+    body = copy.deepcopy(body) if isinstance(body, dict) else {}
+    body["Entrypoint"] = [MISSING_EXECUTABLE]
+    body["Cmd"] = []
     return body
 
 
