@@ -1,16 +1,17 @@
-"""The layer store and disk readings of LW-6, a container's host process (LW-1, STD-1) and the
-host's distribution (STD-2), on this machine's own files and processes (no engine)."""
+"""The layer store and disk readings of LW-6, a container's host process (LW-1, STD-1), the
+host's distribution (STD-2) and its load (LW-2), on this machine's own files and processes
+(no engine)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from fixtures.inspection import host_process
-from fixtures.measure import disk_usage
+from fixtures.measure import disk_usage, host_load
 from fixtures.measure.host_platform import same_distribution
 
 
@@ -103,3 +104,13 @@ def test_the_engine_may_spell_the_distribution_either_way(reported, same):
     release = {"ID": "debian", "NAME": "Debian GNU/Linux", "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)"}
     assert same_distribution(release, reported) is same
 
+
+def test_host_load_over_a_measurement():
+    before = host_load.read(LocalHost())
+    after = host_load.read(LocalHost())
+    assert after.cpus == os.cpu_count() and after.load_1m >= 0
+    load = host_load.between(replace(before, at=0.0, cpu_stall_us=1_000_000),
+                             replace(after, at=2.0, cpu_stall_us=1_500_000))
+    assert load["tasks waited for a CPU (% of the time, PSI)"] == 25.0
+    assert "waited for a CPU 25.0% of the time" in host_load.describe(load)
+    assert host_load._count("0-1,4,6-7") == 5
