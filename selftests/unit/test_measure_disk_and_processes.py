@@ -114,3 +114,10 @@ def test_host_load_over_a_measurement():
     assert load["tasks waited for a CPU (% of the time, PSI)"] == 25.0
     assert "waited for a CPU 25.0% of the time" in host_load.describe(load)
     assert host_load._count("0-1,4,6-7") == 5
+
+
+def test_image_ids_always_carry_their_algorithm():
+    # Podman leaves "sha256:" out of /system/df ids and of ParentId.
+    assert disk_usage.image_id("ab12") == "sha256:ab12"
+    assert disk_usage.image_id("sha256:ab12") == "sha256:ab12"
+    assert disk_usage.image_id("") == ""
