@@ -64,11 +64,13 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
 # Each control with the daemon.json of the real dockerd it runs against (weakened_daemon.py),
 # and a short name for that daemon.
 DAEMON_CONTROLS = [
-    # The container still runs on the host's kernel, but is shown another one: both probes
-    # of what the kernel tells a process must catch it.
-    (Control("LW-1-runtime-shows-another-kernel", select=(KERNEL,),
+    # The container still runs on the host's kernel, but looks as a guest's would: another
+    # kernel release and version inside, and the pid the engine reports is not the
+    # container's command. Each of LW-1's three probes must catch its part.
+    (Control("LW-1-runtime-looks-like-a-guest-kernel", select=(KERNEL,),
              expect={"test_kernel_release_equals_host[LW-1]": "is not the host's",
-                     "test_proc_version_equals_host[LW-1]": "differs from the host's"}),
+                     "test_proc_version_equals_host[LW-1]": "differs from the host's",
+                     "test_container_process_is_a_host_process[LW-1]": "not the container's command"}),
      runtime("guest-kernel-view"), "lw1"),
     # A runtime 0.5 s slower to create each container (about what a VM-based runtime adds):
     # every start mode must fail on its p50, the Alpine base's start too. Ten samples are
