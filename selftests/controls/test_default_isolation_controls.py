@@ -84,7 +84,7 @@ def hardened_engine():
         path.touch(mode=0o644)  # dockerd 20.10 adds the user's ranges to these, but never creates them
     run_dir = RunDir.create(RUN_ROOT, RunIdentity.for_controller(f"st-hard-{os.getpid()}"))
     try:
-        engine = sandbox.start(run_dir, "hardened", config=HARDENED, log=lambda line: None)
+        engine = sandbox.start(run_dir, "hardened", daemon_config=HARDENED, log=lambda line: None)
         with closing(connect(engine.url)) as client:
             yield engine, client
     finally:

@@ -1,4 +1,5 @@
-"""Negative controls of ENG-1, ENG-2 (including its model-based check), LW-1 and ALP-1."""
+"""Negative controls of ENG-1 and ENG-2 (including its model-based check). LW-1's and ALP-1's are in
+test_lightweight_controls.py."""
 
 from __future__ import annotations
 
@@ -29,15 +30,6 @@ CONTROLS = [
     Control("ENG-2-model-runtime-refuses", faults=("runtime-refuses",),
             select=(f"{ENGINE}/test_lifecycle_model.py",),
             expect={"test_container_lifecycle_matches_a_model[ENG-2-containers]": "OCI runtime"}),
-    Control("LW-1-vm-runtime", faults=("vm-runtime",), select=("suites/lightweight/test_shared_kernel.py",),
-            expect={"test_runtime_is_not_a_vm[LW-1]": "kata-runtime"}),
-    Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),
-            select=("suites/alpine/test_alpine_base.py::test_alpine_image",
-                    "suites/alpine/test_alpine_base.py::test_alpine_config_cmd_is_sh"),
-            expect={"[ALP-1-size]": "MB uncompressed", "[ALP-1-release]": "alpine-release",
-                    "[ALP-1-musl]": "glibc", "[ALP-1-busybox-sh]": "not busybox",
-                    "[ALP-1-apk-info]": "apk info", "[ALP-1-apk-verify]": "apk verify",
-                    "test_alpine_config_cmd_is_sh": "not ['/bin/sh']"}),
 ]
 
 

@@ -1,5 +1,5 @@
-"""Negative controls of LW-2 to LW-7, STD-1 and STD-2: each check failing on a weakened
-engine, a weakened registry, or an image that breaks the claim."""
+"""Negative controls of LW-1 to LW-7, ALP-1, STD-1 and STD-2: each check failing on a weakened
+engine, a weakened daemon, a weakened registry, or an image that breaks the claim."""
 
 from __future__ import annotations
 
@@ -16,27 +16,42 @@ from fixtures.run.rundir import RunDir
 from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import RUN_ROOT, SELFTEST_LABEL
 from selftests.controls.negative import Control, check_control
+from selftests.controls.weakened_daemon import preload_images, runtime, weakened_daemon
 from selftests.controls.weakened_registry import WeakenedRegistry
+from selftests.faulty_engine import FaultyEngine
 
 LW = "suites/lightweight"
 STD = "suites/standard"
+ALPINE = "suites/alpine/test_alpine_base.py"
+KERNEL = f"{LW}/test_shared_kernel.py"
 LATENCY = f"{LW}/test_start_latency.py::test_start_latency"
-COST = f"{LW}/test_idle_cost.py::test_idle_containers_cost_little"
+COST = f"{LW}/test_idle_cost.py"
 LAYERS = f"{LW}/test_layers.py"
 DISK = f"{LW}/test_disk_use.py"
-STANDARD_IMAGE = f"{STD}/test_open_standards.py::test_registry_serves_standard_image"
+STANDARD = f"{STD}/test_open_standards.py"
 
 ENGINE_CONTROLS = [
-    Control("LW-2-start-delayed", faults=("delay-start=0.8",), select=(f"{LATENCY}[LW-2-none]",),
-            expect={"[LW-2-none]": "start p50"}),
     Control("LW-3-memory-and-cpu-hog", faults=("hog=48",), args=("--threshold", "idle_containers=4"),
-            select=(f"{COST}[LW-3-memory]", f"{COST}[LW-3-idle-cpu]"),
-            expect={"[LW-3-memory]": "cost more than 32", "[LW-3-idle-cpu]": "% of a CPU"}),
-    Control("LW-3-density-slow-starts", faults=("delay-start=8",), select=(f"{COST}[LW-3-density]",),
-            expect={"[LW-3-density]": "to all run, over 20"}),
+            select=(f"{COST}::test_idle_container_memory_is_small", f"{COST}::test_idle_container_cpu_is_small"),
+            expect={"test_idle_container_memory_is_small[LW-3]": "cost more than 32",
+                    "test_idle_container_cpu_is_small[LW-3]": "% of a CPU"}),
+    Control("LW-3-density-slow-starts", faults=("delay-start=8",),
+            select=(f"{COST}::test_many_containers_start_and_go_quickly",),
+            expect={"test_many_containers_start_and_go_quickly[LW-3]": "to all run, over 20"}),
     Control("STD-2-no-glibc-distribution", args=("--nginx-image", "alpine:3.23"),
             select=(f"{STD}/test_any_distribution.py::test_distribution_runs_on_the_host_kernel",),
             expect={"[STD-2-debian-glibc]": "not debian"}),
+    Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),
+            select=(f"{ALPINE}::test_alpine_image_is_under_the_size_limit",
+                    f"{ALPINE}::test_alpine_release_names_alpine_3", f"{ALPINE}::test_alpine_libc_is_musl",
+                    f"{ALPINE}::test_alpine_shell_is_busybox", f"{ALPINE}::test_apk_lists_the_base_packages",
+                    f"{ALPINE}::test_apk_verifies_the_installed_files", f"{ALPINE}::test_alpine_config_cmd_is_sh"),
+            expect={"test_alpine_image_is_under_the_size_limit": "MB uncompressed",
+                    "test_alpine_release_names_alpine_3": "alpine-release",
+                    "test_alpine_libc_is_musl": "glibc is present", "test_alpine_shell_is_busybox": "not busybox",
+                    "test_apk_lists_the_base_packages": "apk info",
+                    "test_apk_verifies_the_installed_files": "apk verify",
+                    "test_alpine_config_cmd_is_sh": "not ['/bin/sh']"}),
 ]
 
 
@@ -44,6 +59,69 @@ ENGINE_CONTROLS = [
 def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real_client):
     engine = faulty_engine(*control.faults).url if control.faults else None
     check_control(suite, control, real_client, engine=engine)
+
+
+# Each control with the daemon.json of the real dockerd it runs against (weakened_daemon.py),
+# and a short name for that daemon.
+DAEMON_CONTROLS = [
+    # The container still runs on the host's kernel, but looks as a guest's would: another
+    # kernel release and version inside, and the pid the engine reports is not the
+    # container's command. Each of LW-1's three probes must catch its part.
+    (Control("LW-1-runtime-looks-like-a-guest-kernel", select=(KERNEL,),
+             expect={"test_kernel_release_equals_host[LW-1]": "is not the host's",
+                     "test_proc_version_equals_host[LW-1]": "differs from the host's",
+                     "test_container_process_is_a_host_process[LW-1]": "not the container's command"}),
+     runtime("guest-kernel-view"), "lw1"),
+    # A runtime 0.5 s slower to create each container (about what a VM-based runtime adds):
+    # every start mode must fail on its p50, the Alpine base's start too. Ten samples are
+    # enough to see a shift of half a second.
+    (Control("LW-2-ALP-1-runtime-half-a-second-slower",
+             select=(LATENCY, f"{ALPINE}::test_alpine_start_latency"),
+             args=("--threshold", "start_samples=10"),
+             expect={"[LW-2-none]": "start p50", "[LW-2-bridge]": "start p50", "[LW-2-port]": "start p50",
+                     "test_alpine_start_latency[ALP-1]": "start p50"}),
+     runtime("slow-start"), "lw2"),
+]
+
+
+@pytest.mark.parametrize("control,daemon_config,name", DAEMON_CONTROLS,
+                         ids=[str(control) for control, _, _ in DAEMON_CONTROLS])
+def test_check_fails_on_a_weakened_daemon(control, daemon_config, name, suite, real_client):
+    with weakened_daemon(name, daemon_config) as daemon:
+        check_control(suite, control, real_client, engine=daemon.url)
+
+
+def test_disk_checks_fail_where_every_layer_is_a_copy(suite, real_client):
+    """vfs stores each layer as a full copy of the layers below it, and reports its size as
+    its changes only: LW-6's disk reading must catch the copies, and LW-5's stored-once case,
+    which reads overlay2's directories, is not run there (the claim partial, never a pass)."""
+    control = Control("LW-6-vfs-copies-every-layer", select=(DISK, LAYERS),
+                      expect={"test_build_grows_storage_by_new_layers_only[LW-6]": "on the disk",
+                              "test_load_grows_storage_by_new_layers_only[LW-6]": "on the disk"})
+    with weakened_daemon("vfs", {"storage-driver": "vfs"}) as daemon:
+        run = check_control(suite, control, real_client, engine=daemon.url)
+    stored_once = [t for n, t in run.tests().items() if "test_shared_layer_is_stored_once" in n]
+    assert [t["outcome"] for t in stored_once] == ["not run"], run.describe()
+    assert run.verdicts()["LW-5"] == "partial", run.describe()
+
+
+def test_layer_check_fails_on_squashed_builds(suite, real_client, selftest_labels, tmp_path):
+    """An engine that squashes every build (experimental ``--squash``, forced on each build by
+    the faulty engine in front of it) makes one layer of three filesystem steps. The images
+    the run needs are put on the daemon first, so that only the suite's own builds squash."""
+    control = Control("LW-4-squashed-builds", select=(LAYERS,),
+                      expect={"test_one_layer_per_filesystem_step[LW-4]": "3 filesystem-changing steps made 1"})
+    with weakened_daemon("squash", {"experimental": True}) as daemon:
+        preload_images(daemon.url, selftest_labels)
+        with FaultyEngine(["squash-builds"], upstream=daemon.url, log_path=str(tmp_path / "fe.log")) as squashing:
+            check_control(suite, control, real_client, engine=squashing.url)
+
+
+def test_shared_kernel_is_decided_by_the_kernel_not_a_runtime_name(suite, faulty_engine):
+    """An engine that only claims a VM runtime (``kata-runtime``) but runs runc still shares the
+    host's kernel: LW-1 reads the kernel, so it passes (a name alone never fails it)."""
+    run = suite(KERNEL, engine=faulty_engine("vm-runtime").url)
+    assert set(run.outcomes("passed")) == set(run.tests()) and len(run.tests()) == 3, run.describe()
 
 
 @pytest.fixture
@@ -98,12 +176,15 @@ REGISTRY_CONTROLS = [
              expect={"test_push_sends_only_new_layers[LW-7]": "sent 1 base layer blob(s) again",
                      "test_pull_fetches_only_new_layers[LW-7]": "fetched 1 base layer blob(s) again"}),
      "forget"),
-    (Control("STD-1-unknown-media-type", select=(STANDARD_IMAGE,),
-             expect={"[STD-1-manifest]": "neither the OCI image spec nor Docker's schema 2"}),
+    (Control("STD-1-unknown-media-type", select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
+                                                 f"{STANDARD}::test_registry_serves_a_standard_config"),
+             expect={"test_registry_serves_a_standard_manifest[STD-1]":
+                     "neither the OCI image spec nor Docker's schema 2"}),
      "unknown-media-type"),
-    (Control("STD-1-malformed-manifest", select=(STANDARD_IMAGE,),
-             expect={"[STD-1-manifest]": "'digest' is a required property",
-                     "[STD-1-config]": "has no digest"}),
+    (Control("STD-1-malformed-manifest", select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
+                                                 f"{STANDARD}::test_registry_serves_a_standard_config"),
+             expect={"test_registry_serves_a_standard_manifest[STD-1]": "'digest' is a required property",
+                     "test_registry_serves_a_standard_config[STD-1]": "has no digest"}),
      "malformed-manifest"),
 ]
 

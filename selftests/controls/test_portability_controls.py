@@ -17,6 +17,6 @@ def test_second_engine_that_changes_the_image_config_fails_std3_and_pkg2(fault, 
     second = faulty_engine(fault)
     control = Control("STD-3-second-engine-alters-config", select=(PORTABILITY,),
                       args=("--second-engine", second.url),
-                      expect={"[STD-3-config]": "different Env",
+                      expect={"test_ported_image_runs_with_the_same_config[STD-3]": "different Env",
                               "[PKG-2-second-engine]": "outputs differ between engines"})
     check_control(suite, control, real_client)

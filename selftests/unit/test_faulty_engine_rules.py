@@ -282,6 +282,7 @@ def test_fake_remove_leaves_other_kinds_and_methods_alone():
         ("images-top-only", "/v1.41/images/json?all=1&filters=x", "/v1.41/images/json?filters=x"),
         ("build-ignores-tag", "/v1.41/build?t=friendlyname&t=x%3Av1&labels=%7B%7D",
          "/v1.41/build?labels=%7B%7D"),
+        ("squash-builds", "/v1.41/build?t=x&nocache=1", "/v1.41/build?t=x&nocache=1&squash=1"),
     ],
 )
 def test_query_faults_rewrite_only_their_parameter(spec, target, forwarded):

@@ -64,13 +64,25 @@ def _settled_memory(engine_host, located):
                       interval=0.5, max_interval=1.0)
 
 
-def check_memory(resources, image, engine_host, engine_target, thresholds, config):
+@pytest.mark.quiet
+@claim("LW-3", smoke=True)
+def test_idle_container_memory_is_small(resources, alpine_image, engine_host, engine_target, thresholds,
+                                        pytestconfig):
+    """An idle container SHOULD cost little memory: its cgroup plus its runtime shim under a limit.
+
+    Starts ``idle_containers`` idle containers (``sleep``, default bridge) concurrently, with
+    the engine to itself (``quiet``), and reads on the engine's host, once no container's
+    usage still moves (two readings 0.5 s apart within 256 KiB), each container's memory
+    cgroup usage plus its runtime shim's PSS (``/proc/<shim>/smaps_rollup``; RSS recorded
+    too). Each MUST stay under ``idle_memory_max_mb``. The engine daemon's RSS growth and the
+    host's MemAvailable drop per container are recorded, with a bar chart per container.
+    """
     count = thresholds.idle_containers
     limit = thresholds.idle_memory_max_mb
-    daemon = container_cost.daemon_pid(engine_host, engine_target.url)
+    daemon = container_cost.daemon_pid(engine_host, engine_target)
     daemon_before = container_cost.rss_kb(engine_host, daemon) if daemon else None
     available_before = container_cost.mem_available_kb(engine_host)
-    containers, _ = _start_idle(resources, image, count)
+    containers, _ = _start_idle(resources, alpine_image.ref, count)
     readings = _settled_memory(engine_host, _located(engine_host, containers))
     available_after = container_cost.mem_available_kb(engine_host)
     daemon_after = container_cost.rss_kb(engine_host, daemon) if daemon else None
@@ -81,7 +93,7 @@ def check_memory(resources, image, engine_host, engine_target, thresholds, confi
     shim_pss = Distribution.of([r.shim_pss_kb * KIB / 1e6 for r in readings])
     available_drop = (available_before - available_after) * KIB / 1e6 / count
     daemon_growth = (daemon_after - daemon_before) * KIB / 1e6 / count if daemon else None
-    publish_samples(config, "LW-3-memory-per-container", {
+    publish_samples(pytestconfig, "LW-3-memory-per-container", {
         "containers": count, "command": IDLE_COMMAND, "limit_mb_per_container": limit,
         "cost_mb (cgroup + shim PSS)": cost.as_dict(), "cgroup_mb": cgroup.as_dict(),
         "shim_rss_mb": shim_rss.as_dict(), "shim_pss_mb": shim_pss.as_dict(),
@@ -89,7 +101,7 @@ def check_memory(resources, image, engine_host, engine_target, thresholds, confi
         "engine_daemon_pid": daemon,
         "engine_daemon_rss_growth_mb_per_container": round(daemon_growth, 3) if daemon else "not measured",
         "per_container": [r.as_dict() for r in readings]})
-    publish_plot(config, "LW-3-memory-per-container", plots.stacked_bars(
+    publish_plot(pytestconfig, "LW-3-memory-per-container", plots.stacked_bars(
         f"LW-3: memory of {count} idle containers", [r.container_id[:12] for r in readings],
         {"memory cgroup": [r.cgroup_bytes / 1e6 for r in readings],
          "runtime shim (PSS)": [r.shim_pss_kb * KIB / 1e6 for r in readings]},
@@ -108,11 +120,21 @@ def check_memory(resources, image, engine_host, engine_target, thresholds, confi
                            f"shim PSS {r.shim_pss_kb * KIB / 1e6:.1f} MB)" for r in heavy[:5]))
 
 
-def check_idle_cpu(resources, image, engine_host, engine_target, thresholds, config):
+@pytest.mark.quiet
+@claim("LW-3")
+def test_idle_container_cpu_is_small(resources, alpine_image, engine_host, thresholds, pytestconfig):
+    """An idle container SHOULD use almost no CPU: its cgroup and shim under a limit at rest.
+
+    Starts ``idle_containers`` idle containers (``sleep``, default bridge) concurrently, with
+    the engine to itself (``quiet``), and reads on the engine's host the CPU time of each
+    container's cgroup and of its runtime shim at the start and the end of a window of
+    ``idle_cpu_window_s``. Each container's share MUST stay under ``idle_cpu_max_pct`` of one
+    CPU.
+    """
     count = thresholds.idle_containers
     window = thresholds.idle_cpu_window_s
     limit = thresholds.idle_cpu_max_pct
-    containers, _ = _start_idle(resources, image, count)
+    containers, _ = _start_idle(resources, alpine_image.ref, count)
     located = _located(engine_host, containers)
     ticks_per_s = container_cost.clock_ticks(engine_host)
     before = container_cost.cpu_snapshot(engine_host, located)
@@ -128,7 +150,7 @@ def check_idle_cpu(resources, image, engine_host, engine_target, thresholds, con
                       "shim_pct": round(100 * shim_s / elapsed, 4),
                       "total_pct": round(100 * (container_s + shim_s) / elapsed, 4)}
     total = Distribution.of([u["total_pct"] for u in usage.values()])
-    publish_samples(config, "LW-3-idle-cpu", {"containers": count, "window_s": round(elapsed, 3),
+    publish_samples(pytestconfig, "LW-3-idle-cpu", {"containers": count, "window_s": round(elapsed, 3),
                                               "limit_pct_per_container": limit,
                                               "total_pct": total.as_dict(), "per_container": usage})
     evidence.figure("idle CPU per container (mean)", round(total.mean, 3), "%", better="lower", noise=0.1)
@@ -138,17 +160,25 @@ def check_idle_cpu(resources, image, engine_host, engine_target, thresholds, con
                       f"{elapsed:.1f} s (container + shim): {busy}")
 
 
-def check_density(resources, image, engine_host, engine_target, thresholds, config):
+@pytest.mark.quiet
+@claim("LW-3")
+def test_many_containers_start_and_go_quickly(resources, alpine_image, thresholds, pytestconfig):
+    """N containers at once SHOULD be cheap: all running soon after the first create, then gone.
+
+    Creates and starts ``idle_containers`` idle containers (``sleep``, default bridge)
+    concurrently, with the engine to itself (``quiet``). All MUST be running within
+    ``density_start_s`` of the first create; removed concurrently, none MUST still be listed.
+    """
     count = thresholds.idle_containers
     limit = thresholds.density_start_s
-    containers, seconds = _start_idle(resources, image, count)
+    containers, seconds = _start_idle(resources, alpine_image.ref, count)
     api = resources.client.api
     removing = time.perf_counter()
     with ThreadPoolExecutor(max_workers=min(count, PARALLEL_STARTS)) as pool:
         list(pool.map(lambda c: api.remove_container(c.id, force=True, v=True), containers))
     removed_s = time.perf_counter() - removing
     left = [c.id[:12] for c in containers if api.containers(all=True, filters={"id": c.id})]
-    publish_samples(config, "LW-3-density", {"containers": count, "parallel_requests": PARALLEL_STARTS,
+    publish_samples(pytestconfig, "LW-3-density", {"containers": count, "parallel_requests": PARALLEL_STARTS,
                                              "all_running_after_s": round(seconds, 3),
                                              "all_removed_after_s": round(removed_s, 3),
                                              "limit_s": limit, "left_after_remove": left})
@@ -157,28 +187,3 @@ def check_density(resources, image, engine_host, engine_target, thresholds, conf
     evidence.figure("all removed after", round(removed_s, 2), "s", noise=0.5)
     assert seconds <= limit, f"{count} containers started concurrently took {seconds:.1f} s to all run, over {limit} s"
     assert not left, f"{len(left)} of {count} containers are still listed after removal: {left}"
-
-
-CHECKS = {"memory": check_memory, "idle-cpu": check_idle_cpu, "density": check_density}
-
-
-@pytest.mark.quiet
-@claim("LW-3", cases=list(CHECKS), smoke="memory")
-def test_idle_containers_cost_little(case, resources, alpine_image, engine_host, engine_target,
-                                     thresholds, pytestconfig):
-    """Containers SHOULD use little compute and memory, also N at a time.
-
-    Starts ``idle_containers`` idle containers (``sleep``, default bridge) concurrently,
-    with the engine to itself (``quiet``), and reads on the engine's host:
-
-    * ``memory``: once no container's usage still moves (two readings 0.5 s apart within
-      256 KiB), each container's memory cgroup usage plus its runtime shim's PSS
-      (``/proc/<shim>/smaps_rollup``; RSS recorded too) MUST stay under
-      ``idle_memory_max_mb``; the engine daemon's RSS growth and the host's MemAvailable
-      drop per container are recorded. A bar chart per container is attached.
-    * ``idle-cpu``: CPU time of each container's cgroup and shim over
-      ``idle_cpu_window_s`` MUST stay under ``idle_cpu_max_pct`` of one CPU.
-    * ``density``: all N MUST be running within ``density_start_s`` of the first create,
-      and all are then removed and gone.
-    """
-    CHECKS[case](resources, alpine_image.ref, engine_host, engine_target, thresholds, pytestconfig)

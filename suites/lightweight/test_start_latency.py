@@ -12,8 +12,9 @@ import pytest
 from fixtures.core import evidence
 from fixtures.core.stats import Distribution
 from fixtures.engine.events import EventRecorder
+from fixtures.engine.plugin import reachable_engine_host
 from fixtures.ledger.marks import claim
-from fixtures.measure import plots, start_latency
+from fixtures.measure import host_load, plots, start_latency
 from fixtures.measure.artifacts import publish_plot, publish_samples
 from fixtures.network.published import published_host
 from fixtures.run.identity import TEST
@@ -79,33 +80,38 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
     after another with the engine to itself (``quiet``). Each sample is timed phase by
     phase by the client (create, start, first output or port answer, exit, remove) and by
     the engine (Created/StartedAt/FinishedAt and the create/start/die/destroy events). The
-    end-to-end figure is create until the container has done its work (exited after its
+    end to end figure is create until the container has done its work (exited after its
     first output, or answered on its port). Checks:
 
-    * p50 <= ``start_p50_ms`` and p95 <= ``start_p95_ms``;
-    * p50 / (p50 of a plain fork+exec of ``true``, measured in the same test) <=
-      ``start_spawn_ratio_max``;
+    * p50 <= ``start_p50_ms`` and p95 <= ``start_p95_ms`` (``conformance.toml`` gives the
+      evidence behind both: a runtime half a second slower fails them);
     * p50 >= ``start_floor_ms``: a faster "container" is not being isolated at all.
 
-    Every sample is attached as JSON, with a histogram and CDF per mode.
+    Recorded with it: how busy the engine's host was during the sample (its load average and
+    the share of the time some task waited for a CPU), and the ratio to a plain fork+exec of
+    ``true`` (context only: the spawn's own jitter moves it threefold). Every sample is
+    attached as JSON, with a histogram and CDF per mode.
     """
     mode = MODES[case]
     samples_n, warmup = thresholds.start_samples, thresholds.start_warmup
     spawn = Distribution.of(start_latency.process_spawn_ms(samples_n))
     take = _take(mode, resources, alpine_image.ref, published_host(engine_target.url))
+    host = reachable_engine_host(pytestconfig, engine_target)
+    load_before = host_load.read(host) if host else None
     with EventRecorder(resources.client.api, f"{TEST}={request.node.nodeid}") as events:
         samples = start_latency.repeat(take, samples=samples_n, warmup=warmup)
         events_complete = events.settled(samples[-1].container_id)
+    load = host_load.between(load_before, host_load.read(host)) if host else \
+        "not read: the engine's host cannot be reached"
     samples = [start_latency.with_events(s, events) for s in samples]
 
     total = Distribution.of([s.total_ms for s in samples])
     life = Distribution.of([s.life_ms for s in samples])
     ratio = total.p50 / spawn.p50
-    limits = {name: getattr(thresholds, name) for name in ("start_p50_ms", "start_p95_ms", "start_floor_ms",
-                                                   "start_spawn_ratio_max")}
+    limits = {name: getattr(thresholds, name) for name in ("start_p50_ms", "start_p95_ms", "start_floor_ms")}
     publish_samples(pytestconfig, f"LW-2-{case}-start-samples", {
         "mode": mode.what, "image": alpine_image.ref, "warmup": warmup, "thresholds": limits,
-        "end_to_end_ms": total.as_dict(), "with_remove_ms": life.as_dict(),
+        "end_to_end_ms": total.as_dict(), "with_remove_ms": life.as_dict(), "host_load": load,
         "process_spawn_ms": spawn.as_dict(), "ratio_to_process_spawn": round(ratio, 1),
         "engine_events_recorded": events_complete, "phases": _phase_summary(samples),
         "samples": [s.as_dict() for s in samples]})
@@ -118,8 +124,9 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
     evidence.figure(f"{case} start p50", round(total.p50, 1), "ms")
     evidence.figure(f"{case} start p95", round(total.p95, 1), "ms")
     evidence.figure(f"{case} start max", round(total.max, 1), "ms")
-    evidence.figure(f"{case} x process spawn", round(ratio), better="lower")
+    evidence.figure(f"{case} x process spawn", round(ratio), trend=False)
     evidence.figure(f"{case} with remove p50", round(life.p50, 1), "ms")
+    busy = f"; {host_load.describe(load)}" if isinstance(load, dict) else ""
 
     if not mode.server:
         failed = [s.exit_code for s in samples if s.exit_code != 0]
@@ -128,9 +135,6 @@ def test_start_latency(case, resources, alpine_image, thresholds, engine_target,
         (f"start p50 {total.p50:.1f} ms is under the {thresholds.start_floor_ms} ms floor: "
          f"no container can be isolated that fast, so isolation is being skipped ({total.line()})")
     assert total.p50 <= thresholds.start_p50_ms, \
-        f"start p50 {total.p50:.0f} ms exceeds {thresholds.start_p50_ms} ms ({mode.what}; {total.line()})"
+        f"start p50 {total.p50:.0f} ms exceeds {thresholds.start_p50_ms} ms ({mode.what}; {total.line()}{busy})"
     assert total.p95 <= thresholds.start_p95_ms, \
-        f"start p95 {total.p95:.0f} ms exceeds {thresholds.start_p95_ms} ms ({mode.what}; {total.line()})"
-    assert ratio <= thresholds.start_spawn_ratio_max, \
-        (f"start p50 {total.p50:.0f} ms is {ratio:.0f}x a process spawn ({spawn.p50:.2f} ms), over "
-         f"{thresholds.start_spawn_ratio_max}x ({mode.what})")
+        f"start p95 {total.p95:.0f} ms exceeds {thresholds.start_p95_ms} ms ({mode.what}; {total.line()}{busy})"

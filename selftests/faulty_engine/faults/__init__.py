@@ -50,6 +50,7 @@ FAULTS: dict[str, Fault] = {
     "list-running-only": commands.list_running_only,
     "images-top-only": commands.images_top_only,
     "build-ignores-tag": commands.build_ignores_tag,
+    "squash-builds": commands.squash_builds,
     "fake-tag": commands.fake_tag,
     "fake-push": commands.fake_push,
     "refuse-pull": commands.refuse_pull,

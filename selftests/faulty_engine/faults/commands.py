@@ -1,5 +1,6 @@
 """Faults that break what one of the document's commands asks of the engine (CMD-1, CMD-4,
-CMD-5, CMD-10, CMD-14, CMD-15, CMD-16, ARCH-1), while the command still "succeeds"."""
+CMD-5, CMD-10, CMD-14, CMD-15, CMD-16, ARCH-1, and LW-4's layer per build step), while the
+command still "succeeds"."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def build_ignores_tag(arg: str | None) -> list[Rule]:
     """``POST /build`` builds but drops the ``t`` (tag) parameters."""
     no_argument(arg)
     return [Rule("POST", BUILD, retarget=lambda call: with_query(call, drop=("t",)))]
+
+
+def squash_builds(arg: str | None) -> list[Rule]:
+    """``POST /build`` squashes every build's new layers into one (``squash=1``; the engine
+    behind must have experimental features on): a build that loses its layer per step."""
+    no_argument(arg)
+    return [Rule("POST", BUILD, retarget=lambda call: with_query(call, squash="1"))]
 
 
 def fake_tag(arg: str | None) -> list[Rule]:
