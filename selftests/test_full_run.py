@@ -98,6 +98,9 @@ def test_nothing_is_left_behind(which, request, real_client):
     run = request.getfixturevalue(which)
     run_id = run.summary["run"]["id"]
     assert leftovers(real_client, run_id) == {"containers": [], "images": [], "volumes": [], "networks": []}
+    assert not run.summary["state"].get("swept"), \
+        f"on a good engine every test removes what it made; the run had to sweep: {run.summary['state']['swept']}"
+    assert not any(run.summary["state"].get("host_left") or []), run.summary["state"]
 
 
 def test_fresh_engine_run_provisioned_its_images_and_cleaned_up(fresh_engine_run):

@@ -148,15 +148,13 @@ def drill_engine():
     with everything it added to the host (its own run directory and cleanup records)."""
     started: list[RunDir] = []
 
-    def start(*, daemon_config: dict | None = None, data_root: Path | None = None,
-              prepare=None) -> DrillEngine:
+    def start(*, daemon_config: dict | None = None, data_root=None) -> DrillEngine:
+        """``data_root(run_dir) -> Path`` makes the engine's storage (recorded in ``run_dir``)."""
         identity = RunIdentity.for_controller(f"selftest-drill-{os.getpid()}-{secrets.token_hex(3)}")
         run_dir = RunDir.create(RUN_ROOT, identity)
         started.append(run_dir)
-        if prepare is not None:
-            prepare(run_dir)
-        engine = sandbox.start(run_dir, "d", daemon_config=daemon_config, data_root=data_root,
-                               log=lambda line: None)
+        engine = sandbox.start(run_dir, "d", daemon_config=daemon_config,
+                               data_root=data_root(run_dir) if data_root else None, log=lambda line: None)
         return DrillEngine(engine, run_dir)
 
     yield start

@@ -36,9 +36,10 @@ def test_failures_of_one_cause_make_one_group_biggest_first():
                          waiver={"state": "waived"}),
                  Outcome("suites/t.py::test_w[LW-5]", "LW-5", "major", "passed")]
     groups = group(outcomes)
-    assert [len(g.tests) for g in groups] == [5, 1, 1]
-    assert groups[0].line.startswith("5 checks: failed to create shim: OCI runtime create failed")
+    assert [len(g.tests) for g in groups] == [6, 1], "a CLI call and an SDK call that hit one refusal: one cause"
+    assert groups[0].line.startswith("6 checks: failed to create shim: OCI runtime create failed")
+    assert groups[0].outcome == "failed", "a product failure among them makes the group one"
     assert all("test_z" not in t for g in groups for t in g.tests), "a waived failure is no cause to fix"
     categories = allure_categories(groups)
-    assert len(categories) == 1 and categories[0]["name"].startswith("5 checks:")
+    assert len(categories) == 1 and categories[0]["name"].startswith("6 checks:")
     assert re.search(categories[0]["messageRegex"], CLI.format(id="999999999999"))
