@@ -7,7 +7,7 @@ import time
 from fixtures.core.exitcodes import Exit
 from fixtures.session.engine_watch import BOUND
 from selftests.conftest import RUN_ROOT
-from selftests.drills.running import Background, outcomes_by_node
+from selftests.drills.running import NOT_TIMING, Background, outcomes_by_node
 
 REPORTS = ("summary.md", "summary.json", "junit.xml", "report.html", "state-diff.json")
 
@@ -17,7 +17,7 @@ def test_engine_gone_mid_run_gives_engine_lost_and_every_report(drill_engine, dr
     one line, exit 14, and every report: the tests that ran with their verdicts, the rest
     not run (engine lost). Never a hang, an INTERNALERROR or a raw traceback."""
     engine = drill_engine()
-    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke", html=True)
+    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke", *NOT_TIMING, html=True)
     run.wait_for_tests(12)
     killed_at = engine.kill()
     code = run.wait(timeout=BOUND + 120)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fixtures.core.exitcodes import Exit
-from selftests.drills.running import Background, outcomes_by_node
+from selftests.drills.running import NOT_TIMING, Background, outcomes_by_node
 
 CONNECTION_WORDS = ("onnection", "connect to the Docker daemon", "EOF", "did not answer", "EngineLost")
 
@@ -14,7 +14,7 @@ def test_engine_restarted_mid_run_breaks_only_the_tests_in_flight(drill_engine, 
     run then continues on the engine that came back and ends with a clear verdict that
     names the restart."""
     engine = drill_engine()
-    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke")
+    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke", *NOT_TIMING)
     run.wait_for_tests(10)
     stopped, back = engine.restart()
     code = run.wait(timeout=900)

@@ -6,7 +6,7 @@ import shutil
 from contextlib import closing
 
 from fixtures.core.exitcodes import Exit
-from selftests.drills.running import Background, outcomes_by_node
+from selftests.drills.running import NOT_TIMING, Background, outcomes_by_node
 
 # A runtime that answers everything runc answers, except creating a container: dockerd and
 # containerd start, images import and build metadata, and every container fails to start
@@ -31,7 +31,7 @@ def test_runtime_that_fails_gives_one_cause_and_leaves_nothing(drill_engine, dri
     engine = drill_engine(daemon_config={"runtimes": {"refusing": {"path": str(runtime)}},
                                          "default-runtime": "refusing"})
     before = engine.contents()
-    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke")
+    run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke", *NOT_TIMING)
     code = run.wait(timeout=900)
     output, summary = run.output(), run.summary()
     after = engine.contents()
