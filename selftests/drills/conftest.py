@@ -164,3 +164,38 @@ def drill_engine():
         if not problems:
             run_dir.remove()
     assert not problems, f"a drill engine could not be cleaned up: {problems}"
+
+
+@pytest.fixture
+def users_objects(real_client, preloaded_images, selftest_labels):
+    """A container, an image, a volume and a network of "the user" on the real engine; the
+    drill checks they are untouched (``untouched()`` lists what changed)."""
+    api = real_client.api
+    built = api.build(fileobj=__import__("io").BytesIO(b"FROM alpine:3.23\nRUN echo mine > /mine\n"),
+                      labels=selftest_labels, rm=True, decode=True)
+    image = [line["aux"]["ID"] for line in built if "aux" in line][-1]
+    api.tag(image, "users-own/drill", "v1")
+    volume = api.create_volume(labels=selftest_labels)["Name"]
+    network = api.create_network(f"users-own-drill-{secrets.token_hex(3)}", labels=selftest_labels)["Id"]
+    container = api.create_container("users-own/drill:v1", ["sleep", "3600"], labels=selftest_labels,
+                                     host_config=api.create_host_config(binds=[f"{volume}:/data"]))["Id"]
+    api.start(container)
+
+    def untouched() -> list[str]:
+        changed = []
+        try:
+            if not api.inspect_container(container)["State"]["Running"]:
+                changed.append("the user's container stopped")
+            if "users-own/drill:v1" not in api.inspect_image(image)["RepoTags"]:
+                changed.append("the user's image lost its tag")
+            api.inspect_volume(volume)
+            api.inspect_network(network)
+        except docker.errors.NotFound as exc:
+            changed.append(f"removed: {exc.explanation}")
+        return changed
+
+    yield untouched
+    api.remove_container(container, force=True, v=True)
+    api.remove_network(network)
+    api.remove_volume(volume, force=True)
+    api.remove_image(image, force=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixtures.core.waiting import wait_until
-from selftests.conftest import PROJECT
+from selftests.conftest import PROJECT, RUN_ROOT
 
 
 # The drills hold the suite to what it does on a bad day; the timing checks (marker quiet)
@@ -64,3 +64,25 @@ class Background:
 
 def outcomes_by_node(summary: dict) -> dict[str, dict]:
     return {t["nodeid"]: t for claim in summary["claims"] for t in claim["tests"]}
+
+
+def run_dir_of(pid: int) -> Path | None:
+    """The run directory of the run whose controller is ``pid``, once it exists."""
+    for owner in RUN_ROOT.glob("*/owner.json"):
+        try:
+            if json.loads(owner.read_text()).get("conformance.owner-pid") == str(pid):
+                return owner.parent
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def records(run_dir: Path) -> list[dict]:
+    """A run's outstanding cleanup records (what it started or made that labels cannot find)."""
+    found = []
+    for path in (run_dir / "cleanup").glob("*.json"):
+        try:
+            found.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return found

@@ -16,31 +16,15 @@ from fixtures.core.exitcodes import Exit
 from fixtures.host import snapshot as host_snapshot
 from fixtures.run.identity import process_start_ticks
 from selftests.conftest import RUN_ROOT
-from selftests.drills.running import NOT_TIMING, Background
+from selftests.drills.running import NOT_TIMING, Background, records, run_dir_of
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 # An engine's storage: containers' own files, which come and go while they are read.
 CONTAINER_STORAGE = ("overlay2", "vfs", "containers", "image")
 
 
-def _run_dir_of(pid: int) -> Path | None:
-    for owner in RUN_ROOT.glob("*/owner.json"):
-        try:
-            if json.loads(owner.read_text()).get("conformance.owner-pid") == str(pid):
-                return owner.parent
-        except (OSError, ValueError):
-            continue
-    return None
 
 
-def _records(run_dir: Path) -> list[dict]:
-    found = []
-    for path in (run_dir / "cleanup").glob("*.json"):
-        try:
-            found.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            continue
-    return found
 
 
 def _listening(pid: int) -> list[str]:
@@ -87,7 +71,7 @@ class Observer:
 
     def _watch(self) -> None:
         while not self.done.wait(1.0):
-            run_dir = _run_dir_of(self.run.proc.pid)
+            run_dir = run_dir_of(self.run.proc.pid)
             if run_dir is None:
                 continue
             self.paths.add(str(run_dir))
@@ -97,7 +81,7 @@ class Observer:
                 self.problems.add(f"could not look: {exc}")
 
     def _look(self, run_dir: Path) -> None:
-        for entry in _records(run_dir):
+        for entry in records(run_dir):
             if entry["kind"] == "bridge":
                 self.bridges.add(entry["key"])
             elif entry["kind"] == "tree":
