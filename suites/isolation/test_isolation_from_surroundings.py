@@ -7,7 +7,9 @@ its surroundings, for example differences between development and staging enviro
 from __future__ import annotations
 
 from fixtures.core import evidence
+from fixtures.core.applicability import not_run
 from fixtures.inspection import environment
+from fixtures.inspection.host_files import not_root
 from fixtures.inspection.namespaces import namespace_of
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
@@ -22,6 +24,8 @@ def check_rootfs(ctx):
     container = ctx.sleeper()
     own_file = f"{ctx.engine.info()['DockerRootDir']}/containers/{container.id}/hostconfig.json"
     host_has_it = ctx.host.file(own_file).exists
+    if not host_has_it and (why := not_root(ctx.host)):
+        not_run(f"the engine's file {own_file} cannot be looked for: {why}")
     host_release = ctx.host.file("/etc/os-release").content_string.strip()
     finished = sh(ctx.resources, ctx.alpine, "cat /etc/os-release; echo '--- seen'; "
                   + VISIBLE_UNDER_ANY_MOUNT.format(path=own_file))
