@@ -57,14 +57,19 @@ def figures(request: pytest.FixtureRequest):
     found["wall time s"] = round(time.monotonic() - started, 1)
     request.node.stash[_FIGURES] = found
     FIGURES_DIR.mkdir(parents=True, exist_ok=True)
-    (FIGURES_DIR / f"{request.node.name}.json").write_text(json.dumps(found, indent=2, default=str))
+    (FIGURES_DIR / f"{_plain(request.node.name)}.json").write_text(json.dumps(found, indent=2, default=str))
+
+
+def _plain(name: str) -> str:
+    # No brackets in a path: Allure reads a results dir's path as a glob pattern.
+    return name.replace("[", "-").replace("]", "")
 
 
 @pytest.fixture
 def drill_dir(request: pytest.FixtureRequest) -> Path:
     """Where this drill keeps its runs' reports and output: ``reports/drills/<drill>/``, kept
     after the self-tests for a reader (pytest's own tmp dirs rotate away)."""
-    path = FIGURES_DIR / request.node.name
+    path = FIGURES_DIR / _plain(request.node.name)
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
@@ -123,6 +128,16 @@ class DrillEngine:
         os.kill(self.engine.pid, signal.SIGKILL)
         wait_until(lambda: not self.alive() or _zombie(self.engine.pid), timeout=10, what="the drill's dockerd to die")
         return at
+
+    def wedge(self) -> float:
+        """SIGSTOP the dockerd: its socket still accepts connections, nothing answers them."""
+        at = time.time()
+        os.kill(self.engine.pid, signal.SIGSTOP)
+        return at
+
+    def unwedge(self) -> None:
+        if self.alive():
+            os.kill(self.engine.pid, signal.SIGCONT)
 
     def restart(self) -> tuple[float, float]:
         """Stop the dockerd as a service manager does (SIGTERM, then wait), start it again the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from fixtures.core.exitcodes import Exit
 from fixtures.session.engine_watch import BOUND
 from selftests.conftest import RUN_ROOT
@@ -12,15 +14,20 @@ from selftests.drills.running import NOT_TIMING, Background, outcomes_by_node
 REPORTS = ("summary.md", "summary.json", "junit.xml", "report.html", "state-diff.json")
 
 
-def test_engine_gone_mid_run_gives_engine_lost_and_every_report(drill_engine, drill_dir, figures):
-    """A run whose engine dies under it ends within the README's bound with "engine lost" in
-    one line, exit 14, and every report: the tests that ran with their verdicts, the rest
-    not run (engine lost). Never a hang, an INTERNALERROR or a raw traceback."""
+@pytest.mark.parametrize("how", ["killed", pytest.param("wedged", marks=pytest.mark.thorough)])
+def test_engine_gone_mid_run_gives_engine_lost_and_every_report(how, drill_engine, drill_dir, figures):
+    """A run whose engine dies under it (SIGKILL), or stops answering (SIGSTOP: connections
+    are accepted, never answered), ends within the README's bound with "engine lost" in one
+    line, exit 14, and every report: the tests that ran with their verdicts, the rest not
+    run (engine lost). Never a hang, an INTERNALERROR or a raw traceback."""
     engine = drill_engine()
     run = Background.start(drill_dir, "--engine", engine.url, "-n", "2", "--profile", "smoke", *NOT_TIMING, html=True)
     run.wait_for_tests(12)
-    killed_at = engine.kill()
-    code = run.wait(timeout=BOUND + 120)
+    killed_at = engine.kill() if how == "killed" else engine.wedge()
+    try:
+        code = run.wait(timeout=BOUND + 120)
+    finally:
+        engine.unwedge()
     seconds = time.time() - killed_at
     output = run.output()
     summary = run.summary()
