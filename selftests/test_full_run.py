@@ -76,8 +76,10 @@ def test_reports_are_written(full_run):
                  "state-diff.json", "allure-results/environment.properties"):
         assert (reports / name).is_file(), f"{name} missing; files: {sorted(p.name for p in reports.iterdir())}"
     junit = ET.parse(reports / "junit.xml").getroot()
-    cases = junit.findall(".//testcase")
+    cases = [c for c in junit.findall(".//testcase") if c.get("classname") != "claims"]
+    claims = junit.findall(".//testcase[@classname='claims']")
     assert len(cases) == len(full_run.tests()) > 0
+    assert len(claims) == len(full_run.summary["claims"]), "one more case per claim, with its verdict"
     summary = (reports / "summary.md").read_text()
     assert f"exit {full_run.exit_code} (" in summary
 
