@@ -39,15 +39,6 @@ FIGURES_DIR = PROJECT / "reports" / "drills"
 _FIGURES = pytest.StashKey[dict]()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if THOROUGH:
-        return
-    slow = [item for item in items if item.get_closest_marker("thorough")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item not in slow]
-
-
 @pytest.fixture
 def figures(request: pytest.FixtureRequest):
     """``figures["leftovers"] = 0``: the drill's figures, for its report and the summary."""
