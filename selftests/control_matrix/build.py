@@ -86,9 +86,9 @@ def _failing(result: dict) -> dict[str, set[str]]:
     """claim -> failing node ids, over the control's own run and the smoke run."""
     failing: dict[str, set[str]] = {}
     for run in result["runs"].values():
-        for claim, row in run["claims"].items():
-            if row["verdict"] == "fail":
-                failing.setdefault(claim, set()).update(row["failing"])
+        for claim, nodes in run["failing"].items():
+            if run["verdicts"][claim] == "fail":
+                failing.setdefault(claim, set()).update(nodes)
     return failing
 
 
@@ -112,7 +112,7 @@ def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseli
         elif {function_id(n) for n in nodes} <= baseline_functions.get(claim, set()):
             row.noise[claim] = "fails on the unweakened engine too"
         elif all(is_timing(n, project) for n in nodes):
-            row.noise[claim] = f"timing check only, under a load of up to {max(row.load or [0]):.1f}"
+            row.noise[claim] = f"timing check, not attributed; load up to {max(row.load or [0]):.1f}"
         else:
             row.also.append(claim)
     row.missed = [claim for claim in row.expected if claim not in row.caught]
@@ -122,7 +122,8 @@ def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseli
 def build(controls: Iterable[Control], data: dict, ledger: dict[str, Claim], reasons: dict[str, str],
           project: Path) -> Matrix:
     """``data``: the committed results (``docs/control-matrix.json``)."""
-    baseline = {claim: row["failing"] for claim, row in data["baseline"]["claims"].items() if row["verdict"] == "fail"}
+    base = data["baseline"]
+    baseline = {claim: nodes for claim, nodes in base["failing"].items() if base["verdicts"][claim] == "fail"}
     rows = [_row(control, data["controls"].get(control.name), ledger, baseline, project) for control in controls]
     weakenings = [row for row in rows if row.kind != POSITIVE]
     claims = []

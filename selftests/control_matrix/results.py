@@ -25,12 +25,13 @@ def load_average() -> float:
 
 def compact(record: dict) -> dict:
     """A run record without what can hold this machine's paths or addresses (messages, stderr):
-    verdicts and failing node ids only, which is what the matrix is written from."""
+    each claim's verdict, and the node ids that failed, which is what the matrix is written from."""
     return {"exit_code": record["exit_code"], "seconds": record["seconds"], "load": record["load"],
             "summary": not record["no_summary"],
             "left": {kind: len(ids) for kind, ids in record.get("left", {}).items()},
-            "claims": {claim: {"verdict": row["verdict"], "failing": sorted(row["failing"])}
-                       for claim, row in sorted(record["claims"].items())}}
+            "verdicts": {claim: row["verdict"] for claim, row in sorted(record["claims"].items())},
+            "failing": {claim: sorted(row["failing"]) for claim, row in sorted(record["claims"].items())
+                        if row["failing"]}}
 
 
 def run_record(summary: dict | None, *, exit_code: int, seconds: float, load: list[float],

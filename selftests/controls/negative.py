@@ -28,7 +28,7 @@ class Control:
     # node id fragment -> the outcome it must have instead of failing: "passed", "not
     # applicable" (the case does not apply on this host) or "not run"
     outcomes: dict[str, str] = field(default_factory=dict)
-    faults: tuple[str, ...] = ()  # faulty-engine faults; none means the real engine
+    faults: tuple[str, ...] = ()  # faulty-engine faults in front of the engine it runs on; none: as it is
     args: tuple[str, ...] = ()  # extra suite options (a weakened setting)
     fakes_removal: bool = False  # the control leaves objects behind on purpose
     # A positive control: a stronger engine (or one only relabelled), on which the checks it
