@@ -5,17 +5,17 @@ A claim counts as caught by a weakening when it failed (in the control's own sel
 the smoke profile on the same weakened engine) through a check the control expects to fail:
 each such failure is proven in ``./selftest`` to name the weakness. Other failures are listed
 but never counted: as a side effect ("also failed"), as failing on the unweakened engine too
-(the baseline), or as a timing check failing under load while the weakening was elsewhere.
+(the baseline), or as a time-bound check failing on a time, which a loaded host can cause
+whatever the weakening (expectations.failed_on_time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
 from fixtures.ledger.claims import Claim, function_id
-from selftests.control_matrix.expectations import expected_claims, is_timing, matches_expectation
+from selftests.control_matrix.expectations import expected_claims, matches_expectation
 from selftests.control_matrix.record import fingerprint
 from selftests.controls.negative import Control
 
@@ -82,22 +82,24 @@ class Matrix:
         return sum(claim.covered for claim in self.claims), len(self.claims)
 
 
-def _failing(result: dict) -> dict[str, set[str]]:
-    """claim -> failing node ids, over the control's own run and the smoke run."""
+def _failing(result: dict) -> tuple[dict[str, set[str]], set[str]]:
+    """claim -> failing node ids over the control's own run and the smoke run; and those of them
+    that failed on a time."""
     failing: dict[str, set[str]] = {}
+    on_time: set[str] = set()
     for run in result["runs"].values():
         for claim, nodes in run["failing"].items():
             if run["verdicts"][claim] == "fail":
                 failing.setdefault(claim, set()).update(nodes)
-    return failing
+        on_time.update(run["failed_on_time"])
+    return failing, on_time
 
 
 def _load(result: dict) -> list[float]:
     return [value for run in result["runs"].values() for value in run["load"]]
 
 
-def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseline: dict[str, list[str]],
-         project: Path) -> Row:
+def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseline: dict[str, list[str]]) -> Row:
     row = Row(control.name, kind_of(control), control.weakens, expected_claims(control.expect, ledger))
     if result is None:
         return row
@@ -106,25 +108,25 @@ def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseli
     row.seconds = sum(run["seconds"] for run in result["runs"].values())
     row.load = _load(result)
     baseline_functions = {claim: {function_id(n) for n in nodes} for claim, nodes in baseline.items()}
-    for claim, nodes in sorted(_failing(result).items()):
+    failing, on_time = _failing(result)
+    for claim, nodes in sorted(failing.items()):
         if claim in row.expected and any(matches_expectation(n, control.expect) for n in nodes):
             row.caught.append(claim)
         elif {function_id(n) for n in nodes} <= baseline_functions.get(claim, set()):
             row.noise[claim] = "fails on the unweakened engine too"
-        elif all(is_timing(n, project) for n in nodes):
-            row.noise[claim] = f"timing check, not attributed; load up to {max(row.load or [0]):.1f}"
+        elif nodes <= on_time:
+            row.noise[claim] = f"failed on a time, load up to {max(row.load or [0]):.1f}"
         else:
             row.also.append(claim)
     row.missed = [claim for claim in row.expected if claim not in row.caught]
     return row
 
 
-def build(controls: Iterable[Control], data: dict, ledger: dict[str, Claim], reasons: dict[str, str],
-          project: Path) -> Matrix:
+def build(controls: Iterable[Control], data: dict, ledger: dict[str, Claim], reasons: dict[str, str]) -> Matrix:
     """``data``: the committed results (``docs/control-matrix.json``)."""
     base = data["baseline"]
     baseline = {claim: nodes for claim, nodes in base["failing"].items() if base["verdicts"][claim] == "fail"}
-    rows = [_row(control, data["controls"].get(control.name), ledger, baseline, project) for control in controls]
+    rows = [_row(control, data["controls"].get(control.name), ledger, baseline) for control in controls]
     weakenings = [row for row in rows if row.kind != POSITIVE]
     claims = []
     for claim_id in ledger:

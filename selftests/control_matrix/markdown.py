@@ -81,10 +81,11 @@ def _scores(matrix: Matrix) -> list[str]:
         "",
         "A weakening is caught when every claim its control expects to break failed, through a check "
         "the control expects to fail (in `./selftest` each such failure must name the weakness). Failures "
-        "a weakening causes beyond those are listed as *also failed* and count for nothing; failures that "
-        "happen on the unweakened engine too, or only in a timing check (these are `quiet` checks: start "
-        "latency, idle cost, disk growth, response times) while the weakening is elsewhere, are *not "
-        "counted*, with the reason.",
+        "a weakening causes beyond those are listed as *also failed* and count for nothing. Failures that "
+        "happen on the unweakened engine too, and failures of a time-bound check on a time (start latency, "
+        "idle CPU, a neighbour's response, a detached run's return; a loaded host causes these whatever the "
+        "weakening) that the weakening does not expect, are *not counted* and not attributed to it, with "
+        "the reason.",
         "",
     ]
 

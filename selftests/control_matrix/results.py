@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from selftests.control_matrix.expectations import failed_on_time
 
 FAILING = ("failed", "error")
 
@@ -23,15 +26,19 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def compact(record: dict) -> dict:
+def compact(record: dict, project: Path) -> dict:
     """A run record without what can hold this machine's paths or addresses (messages, stderr):
-    each claim's verdict, and the node ids that failed, which is what the matrix is written from."""
+    each claim's verdict, the node ids that failed, and which of them failed on a time (read
+    from their messages here), which is what the matrix is written from."""
+    on_time = sorted(nodeid for row in record["claims"].values() for nodeid, message in row["failing"].items()
+                     if failed_on_time(nodeid, message, project))
     return {"exit_code": record["exit_code"], "seconds": record["seconds"], "load": record["load"],
             "summary": not record["no_summary"],
             "left": {kind: len(ids) for kind, ids in record.get("left", {}).items()},
             "verdicts": {claim: row["verdict"] for claim, row in sorted(record["claims"].items())},
             "failing": {claim: sorted(row["failing"]) for claim, row in sorted(record["claims"].items())
-                        if row["failing"]}}
+                        if row["failing"]},
+            "failed_on_time": on_time}
 
 
 def run_record(summary: dict | None, *, exit_code: int, seconds: float, load: list[float],
