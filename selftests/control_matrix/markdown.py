@@ -64,7 +64,7 @@ def _header(matrix: Matrix) -> list[str]:
         f"work: wall time {_minutes(meta.get('wall_time_s', 0))}, {load}. Baseline (the smoke profile on the "
         f"unweakened engine): failing {failing}.",
         "",
-    ]
+    ] + [f"- {note}" for note in meta.get("notes", [])] + ([""] if meta.get("notes") else [])
 
 
 def _scores(matrix: Matrix) -> list[str]:
