@@ -10,7 +10,9 @@ pytest_plugins = [
     "fixtures.session.state",  # the session state the controller sends to xdist workers
     "fixtures.session.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
     "fixtures.session.plugin",  # run, engine_target, engine_facts, run_images, registry_service
+    "fixtures.session.engine_lost",  # an engine that goes away: broken tests, the rest not run, no hang
     "fixtures.engine.plugin",  # engine, docker_cli, engine_host fixtures
+    "fixtures.engine.second",  # second_engine: --second-engine, or a private Podman service
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...
     "fixtures.resources.labelled_cli",  # labelled_cli: the docker CLI, labelling and adopting what it makes
     "fixtures.run.hypothesis_profiles",  # Hypothesis profiles (ci, thorough) for the stateful checks

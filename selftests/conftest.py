@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -35,6 +34,20 @@ RUN_ROOT = Path("/var/tmp/docker-conformance")
 # Everything the self-tests create themselves carries this label (never conformance.run,
 # which belongs to suite runs).
 SELFTEST_LABEL = "conformance.selftest.owner"
+
+
+THOROUGH = os.environ.get("CONFORMANCE_SELFTEST_THOROUGH") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``thorough`` self-tests (slow drills and engines) unless
+    CONFORMANCE_SELFTEST_THOROUGH=1: they would take ./selftest past CI's budget."""
+    if THOROUGH:
+        return
+    slow = [item for item in items if item.get_closest_marker("thorough")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item not in slow]
 
 
 @pytest.fixture(scope="session")

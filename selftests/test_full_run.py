@@ -76,8 +76,10 @@ def test_reports_are_written(full_run):
                  "state-diff.json", "allure-results/environment.properties"):
         assert (reports / name).is_file(), f"{name} missing; files: {sorted(p.name for p in reports.iterdir())}"
     junit = ET.parse(reports / "junit.xml").getroot()
-    cases = junit.findall(".//testcase")
+    cases = [c for c in junit.findall(".//testcase") if c.get("classname") != "claims"]
+    claims = junit.findall(".//testcase[@classname='claims']")
     assert len(cases) == len(full_run.tests()) > 0
+    assert len(claims) == len(full_run.summary["claims"]), "one more case per claim, with its verdict"
     summary = (reports / "summary.md").read_text()
     assert f"exit {full_run.exit_code} (" in summary
 
@@ -98,6 +100,9 @@ def test_nothing_is_left_behind(which, request, real_client):
     run = request.getfixturevalue(which)
     run_id = run.summary["run"]["id"]
     assert leftovers(real_client, run_id) == {"containers": [], "images": [], "volumes": [], "networks": []}
+    assert not run.summary["state"].get("swept"), \
+        f"on a good engine every test removes what it made; the run had to sweep: {run.summary['state']['swept']}"
+    assert not any(run.summary["state"].get("host_left") or []), run.summary["state"]
 
 
 def test_fresh_engine_run_provisioned_its_images_and_cleaned_up(fresh_engine_run):

@@ -137,7 +137,7 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
 CLI_SUITES = (CMD, "suites/data", "suites/getting_started", "suites/engine", "suites/architecture")
 
 
-@pytest.mark.drill
+@pytest.mark.not_a_control
 def test_nothing_is_left_on_an_engine_whose_runtime_refuses_every_container(suite, faulty_engine, real_client):
     """On an engine whose runtime refuses every container, each failed ``docker run`` leaves a
     container in "created"; the suites adopt it by label after every CLI call and remove it,

@@ -48,7 +48,7 @@ UNROTATED_LOGS_ON_VFS = Control(
             "[HOST-8]": "storage driver vfs is not one for production"})
 
 
-@pytest.mark.drill
+@pytest.mark.not_a_control
 def test_host_checks_reach_a_verdict_on_the_real_engine(suite, real_client):
     run = suite(HOST, *AUDIT, "-n", "2")
     errors = run.outcomes("error")

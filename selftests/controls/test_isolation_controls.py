@@ -126,7 +126,7 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
 RUNS = 5
 
 
-@pytest.mark.drill
+@pytest.mark.not_a_control
 def test_no_disturbance_fails_on_a_pid_host_engine_every_time(faulty_engine, real_engine, real_client,
                                                                preloaded_images, tmp_path):
     """ISO-2's no-disturbance check, on an engine whose containers share the host's pid

@@ -38,9 +38,9 @@ def test_host_bound_waivers_are_matched_once_the_host_is_known(tmp_path):
 
 def test_matching_prefers_an_active_waiver_and_covers_claim_function_and_node(tmp_path):
     node = "suites/host/test_storage.py::test_data_root_free_space[HOST-15]"
-    loaded = _load(tmp_path, f"""waivers:
-  - {{check: HOST-15, justification: expired one, expires: 2020-01-01}}
-  - {{check: 'suites/host/test_storage.py::test_data_root_free_space', justification: live, expires: 2099-01-01}}
+    loaded = _load(tmp_path, """waivers:
+  - {check: HOST-15, justification: expired one, expires: 2020-01-01}
+  - {check: 'suites/host/test_storage.py::test_data_root_free_space', justification: live, expires: 2099-01-01}
 """)
     assert waivers.matching(loaded, node, "HOST-15").justification == "live"
     assert waivers.matching(loaded[:1], node, "HOST-15").state == waivers.EXPIRED

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fixtures.core import evidence
 from fixtures.core.applicability import not_run
 from fixtures.inspection import environment, mount_walk
+from fixtures.inspection.host_files import not_root
 from fixtures.inspection.namespaces import namespace_of
 from fixtures.inspection.probe import completed, exec_output
 from fixtures.inspection.run_to_exit import sh
@@ -45,7 +46,9 @@ def test_root_filesystem_is_the_images(resources, engine, engine_host, alpine_im
     container = _sleeper(resources, alpine_image)
     own_files = _engine_files_on_host(engine, engine_host, container)
     if not own_files:
-        not_run(f"none of the engine's files for container {container.id[:12]} can be found on its host")
+        why = not_root(engine_host)
+        not_run(f"none of the engine's files for container {container.id[:12]} can be found on its host"
+                + (f": {why}" if why else ""))
     host_release = engine_host.file("/etc/os-release").content_string.strip()
     finished = sh(resources, alpine_image.ref, "cat /etc/os-release; echo '--- seen'; " + mount_walk.script(own_files))
     output = finished.checked("reading /etc/os-release and walking the mounts")
