@@ -38,6 +38,9 @@ class Row:
     stale: bool = False  # its definition changed since its result was recorded
     held: bool = False  # its own check held in that run: exactly the expected checks failed
     caught: list[str] = field(default_factory=list)  # expected, and failed through an expected check
+    # caught only through expected time-bound checks failing on a time: the weakening's doing
+    # (its control's message names it), but a loaded host can add to it; shown with the load
+    caught_on_time: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)  # expected, and did not
     also: list[str] = field(default_factory=list)  # failed, not expected
     noise: dict[str, str] = field(default_factory=dict)  # failed, not counted: claim -> why
@@ -112,6 +115,8 @@ def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseli
     for claim, nodes in sorted(failing.items()):
         if claim in row.expected and any(matches_expectation(n, control.expect) for n in nodes):
             row.caught.append(claim)
+            if all(n in on_time for n in nodes if matches_expectation(n, control.expect)):
+                row.caught_on_time.append(claim)
         elif {function_id(n) for n in nodes} <= baseline_functions.get(claim, set()):
             row.noise[claim] = "fails on the unweakened engine too"
         elif nodes <= on_time:
@@ -124,8 +129,9 @@ def _row(control: Control, result: dict | None, ledger: dict[str, Claim], baseli
 
 def build(controls: Iterable[Control], data: dict, ledger: dict[str, Claim], reasons: dict[str, str]) -> Matrix:
     """``data``: the committed results (``docs/control-matrix.json``)."""
-    base = data["baseline"]
-    baseline = {claim: nodes for claim, nodes in base["failing"].items() if base["verdicts"][claim] == "fail"}
+    base = data["baseline"]  # None: a run without the smoke runs, and so without a baseline
+    baseline = {claim: nodes for claim, nodes in base["failing"].items() if base["verdicts"][claim] == "fail"} \
+        if base else {}
     rows = [_row(control, data["controls"].get(control.name), ledger, baseline) for control in controls]
     weakenings = [row for row in rows if row.kind != POSITIVE]
     claims = []

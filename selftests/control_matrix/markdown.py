@@ -40,8 +40,39 @@ def _noise(row: Row) -> str:
 
 def _weakening_line(row: Row) -> str:
     held = "" if row.held or not row.applied else " (its own check did not hold)"
-    return (f"| {row.name} | {row.kind} | {row.weakens} | {_claims(row.expected)} | {_claims(row.caught)} | "
+    caught = [f"{claim} (on a time, load up to {max(row.load or [0]):.1f})" if claim in row.caught_on_time else claim
+              for claim in row.caught]
+    return (f"| {row.name} | {row.kind} | {row.weakens} | {_claims(row.expected)} | {_claims(caught)} | "
             f"{_claims(row.also)} | {_noise(row)} | {_verdict(row)}{held} |")
+
+
+def _how_run(matrix: Matrix) -> list[str]:
+    meta = matrix.meta
+    if meta.get("smoke", True):
+        failing = ", ".join(f"{claim} ({len(nodes)} check{'s' * (len(nodes) != 1)})"
+                            for claim, nodes in sorted(matrix.baseline_failing.items())) or "none"
+        return ["Every weakening the negative controls apply (`selftests/controls/`), run on its own: the "
+                "control's own selection and the smoke profile (one check per claim), both against the same "
+                "weakened engine, daemon, image or registry. Baseline (the smoke profile on the unweakened "
+                f"engine): failing {failing}."]
+    return ["Every weakening the negative controls apply (`selftests/controls/`), run on its own: **only the "
+            "control's own selection** (`tools/control-matrix --no-smoke`: `./selftest controls` in matrix "
+            "mode, one control after another, no smoke run and no baseline run).",
+            "",
+            "What this run therefore does not show: which claims a weakening breaks beyond the checks its "
+            "own control selects. *Also failed* lists only unexpected failures within that selection, and no "
+            "failure is set apart as failing on the unweakened engine too. The scores do not depend on it: a "
+            "claim counts as caught only through a check its control expects to fail, and every such check "
+            "is in the control's own selection."]
+
+
+def _reruns(meta: dict) -> list[str]:
+    """The controls re-run since (``-k``): their results replace the full run's."""
+    lines = [f"- Re-run since, replacing their results: `-k {run['selection']}` on {run['date']}, "
+             f"{'with' if run.get('smoke', True) else 'without'} smoke runs, {_minutes(run['wall_time_s'])}"
+             f"{', against ' + run['engine'] if run.get('engine') else ''}."
+             for run in meta.get("partial_runs", [])]
+    return lines + ([""] if lines else [])
 
 
 def _header(matrix: Matrix) -> list[str]:
@@ -49,22 +80,19 @@ def _header(matrix: Matrix) -> list[str]:
     loads = [value for row in matrix.rows + matrix.positives for value in row.load]
     load = (f"1-minute load average {min(loads):.1f} to {max(loads):.1f} (median {statistics.median(loads):.1f})"
             if loads else "no load recorded")
-    failing = ", ".join(f"{claim} ({len(nodes)} check{'s' * (len(nodes) != 1)})"
-                        for claim, nodes in sorted(matrix.baseline_failing.items())) or "none"
+    engine = f" against {meta['engine']}" if meta.get("engine") else ""
     return [
         "# Control matrix",
         "",
-        "Every weakening the negative controls apply (`selftests/controls/`), run on its own: the "
-        "control's own selection and the smoke profile (one check per claim), both against the same "
-        "weakened engine, daemon, image or registry. Written by `tools/control-matrix` from "
-        "`docs/control-matrix.json`; `./selftest test_control_matrix.py` checks that both agree with the "
-        "controls and the ledger. Do not edit by hand.",
+        *_how_run(matrix),
         "",
-        f"Generated {meta.get('generated', '?')} on a {meta.get('cores', '?')}-core machine shared with other "
-        f"work: wall time {_minutes(meta.get('wall_time_s', 0))}, {load}. Baseline (the smoke profile on the "
-        f"unweakened engine): failing {failing}.",
+        "Written by `tools/control-matrix` from `docs/control-matrix.json`; `./selftest test_control_matrix.py` "
+        "checks that both agree with the controls and the ledger. Do not edit by hand.",
         "",
-    ] + [f"- {note}" for note in meta.get("notes", [])] + ([""] if meta.get("notes") else [])
+        f"Generated {meta.get('generated', '?')}{engine}, on a {meta.get('cores', '?')}-core machine shared with "
+        f"other work: wall time {_minutes(meta.get('wall_time_s', 0))}, {load}.",
+        "",
+    ] + _reruns(meta) + [f"- {note}" for note in meta.get("notes", [])] + ([""] if meta.get("notes") else [])
 
 
 def _scores(matrix: Matrix) -> list[str]:
@@ -85,7 +113,9 @@ def _scores(matrix: Matrix) -> list[str]:
         "happen on the unweakened engine too, and failures of a time-bound check on a time (start latency, "
         "idle CPU, a neighbour's response, a detached run's return; a loaded host causes these whatever the "
         "weakening) that the weakening does not expect, are *not counted* and not attributed to it, with "
-        "the reason.",
+        "the reason. A claim caught only through expected time-bound checks failing on a time is marked "
+        "*on a time*, with the highest load seen around its run: the control's message names its weakening, "
+        "but the load may have added to the time.",
         "",
     ]
 
@@ -138,6 +168,7 @@ def _without(matrix: Matrix, checks: dict[str, str]) -> list[str]:
               "## Regenerate", "",
               "```sh",
               "tools/control-matrix                 # every control, then write this file (hours on 2 cores)",
+              "tools/control-matrix --no-smoke      # each control's own selection only (tens of minutes)",
               "tools/control-matrix -k pid-host     # re-run some controls, keep the others' results",
               "tools/control-matrix --write-only    # rewrite this file from docs/control-matrix.json",
               "```", ""]

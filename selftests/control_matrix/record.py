@@ -2,7 +2,9 @@
 
 Each control, after its own run, also runs the smoke profile (one check per claim) against
 the same weakened engine with the same options, and both runs' verdicts per claim go to
-``DIR/<control>.json``. The control's own verdict is given as usual afterwards. A control
+``DIR/<control>.json``. The control's own verdict is given as usual afterwards. With
+``CONFORMANCE_CONTROL_MATRIX_SMOKE=0`` only the control's own run is recorded (no smoke run):
+far cheaper, but it cannot show what a weakening breaks beyond the control's own checks. A control
 is recorded once per session, and only as the catalogue defines it: a copy narrowed to other
 checks (a repeat drill) is not that control.
 """
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from selftests.controls.negative import Control
 
 ENV = "CONFORMANCE_CONTROL_MATRIX"
+SMOKE_ENV = "CONFORMANCE_CONTROL_MATRIX_SMOKE"
 SMOKE = ("--profile", "smoke", "-n", "2")
 # A smoke run on an engine that delays every start takes long; it must still finish.
 SMOKE_TIMEOUT_S = 3600
@@ -32,6 +35,10 @@ _lock = threading.Lock()
 
 def enabled() -> bool:
     return bool(os.environ.get(ENV))
+
+
+def with_smoke() -> bool:
+    return os.environ.get(SMOKE_ENV, "1") != "0"
 
 
 def results_dir() -> Path:
@@ -48,7 +55,8 @@ def fingerprint(control: Control) -> dict:
 def control_and_smoke(suite: SuiteRunner, control: Control, run: SuiteRun, problems: list[str], *,
                       engine: str | None, env: dict[str, str] | None,
                       left: Callable[[SuiteRun], dict[str, list[str]]]) -> None:
-    """Run the smoke profile as ``control`` ran, and record both runs (once per control).
+    """Run the smoke profile as ``control`` ran (unless ``with_smoke()`` is false), and record
+    both runs (once per control).
 
     ``left`` tells what the smoke run left on the engine, and removes it."""
     from selftests.controls.catalogue import all_controls  # the controls' modules import this one
@@ -63,18 +71,19 @@ def control_and_smoke(suite: SuiteRunner, control: Control, run: SuiteRun, probl
             return
         _recorded.add(control.name)
     after_control = load_average()
-    started = time.monotonic()
-    # The control's options first: a later --profile (smoke) wins over one of the control's.
-    smoke = suite(*control.args, *SMOKE, engine=engine, env=env, timeout=SMOKE_TIMEOUT_S)
-    smoke_record = run_record(smoke.summary, exit_code=smoke.exit_code, seconds=time.monotonic() - started,
-                              load=[after_control, load_average()], stderr_tail=smoke.stderr)
-    smoke_record["left"] = left(smoke)
+    runs = {"control": run_record(run.summary, exit_code=run.exit_code, seconds=run.seconds,
+                                  load=[after_control], stderr_tail=run.stderr)}
+    if with_smoke():
+        started = time.monotonic()
+        # The control's options first: a later --profile (smoke) wins over one of the control's.
+        smoke = suite(*control.args, *SMOKE, engine=engine, env=env, timeout=SMOKE_TIMEOUT_S)
+        runs["smoke"] = run_record(smoke.summary, exit_code=smoke.exit_code, seconds=time.monotonic() - started,
+                                   load=[after_control, load_average()], stderr_tail=smoke.stderr)
+        runs["smoke"]["left"] = left(smoke)
     result = {
         "control": control.name, "definition": fingerprint(control), "args": list(control.args),
         "held": not problems, "problems": problems, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "runs": {"control": run_record(run.summary, exit_code=run.exit_code, seconds=run.seconds,
-                                       load=[after_control], stderr_tail=run.stderr),
-                 "smoke": smoke_record},
+        "runs": runs,
     }
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ SEC1 = "suites/secure/test_isolation_from_one_another.py"
 SEC3 = "suites/secure/test_problem_containment.py"
 NO_DISTURBANCE = f"{ISO2}::test_one_team_cannot_disturb_the_other"
 # Set in the suite's own (the host's) environment and forced into containers by the fault.
-HOST_MARKER = f"CONFORMANCE_CONTROL_HOST_MARKER_{uuid.uuid4().hex[:8].upper()}"
+# Fixed, not random: it is part of the control's definition, which the control matrix keeps.
+HOST_MARKER = "CONFORMANCE_CONTROL_HOST_MARKER"
 CRIPPLED_NGINX = f"conformance-selftest/nginx-without-pcre:{uuid.uuid4().hex[:8]}"
 
 PID_HOST = Control(
