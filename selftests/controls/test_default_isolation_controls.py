@@ -67,6 +67,38 @@ def _mac_expectation() -> tuple[dict[str, str], dict[str, str]]:
     return ({}, {MAC: "passed"}) if _mac_available() else ({MAC: "neither AppArmor nor SELinux"}, {})
 
 
+def _default_cgroupns_expectation() -> tuple[dict[str, str], dict[str, str]]:
+    """dockerd's default cgroup namespace is the host's on cgroup v1, a private one on v2 alone."""
+    name = "test_cgroup_namespace_is_private"
+    if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
+        return {}, {name: "passed"}
+    return {name: "containers share the host's cgroup namespace"}, {}
+
+
+MAC_FAILS, MAC_PASSES = _mac_expectation()
+CGROUPNS_FAILS, CGROUPNS_PASSES = _default_cgroupns_expectation()
+HARDENED_DOCKERD = Control(
+    "SEC-4-hardened-dockerd", weakens="nothing: a dockerd with icc off, userns-remap, no-new-privileges, "
+                                      "live-restore, no userland proxy and a private cgroup namespace",
+    select=(SEC4, *SEC1_FINDINGS), expect=MAC_FAILS, positive=True,
+    outcomes={**{name: "passed" for name in (*HARDENED_FINDINGS, *ALWAYS_HARDENED)},
+              **{nodeid.split("::")[1]: "passed" for nodeid in SEC1_FINDINGS}, **MAC_PASSES})
+DEFAULT_DOCKERD = Control(
+    "SEC-4-default-dockerd", weakens="a default dockerd: icc on, no userns-remap, no no-new-privileges, "
+                                     "no live-restore, the userland proxy",
+    select=(SEC4, *SEC1_FINDINGS),
+    expect={**HARDENED_FINDINGS, **MAC_FAILS, **CGROUPNS_FAILS,
+            "test_default_bridge_separates_containers": "containers on the default bridge reach each other"},
+    outcomes={**{name: "passed" for name in ALWAYS_HARDENED}, **MAC_PASSES, **CGROUPNS_PASSES})
+CLAIMS_USERNS = Control(
+    "SEC-4-claims-userns", faults=("report-userns=on",), select=(USERNS,),
+    weakens="a default dockerd that reports name=userns without remapping",
+    expect={"[SEC-4]": "uid 0 on the host (uid_map '0 0 4294967295'); the engine reports name=userns"})
+HIDES_USERNS = Control(
+    "SEC-4-hides-userns", faults=("report-userns=off",), select=(USERNS,), expect={}, positive=True,
+    weakens="nothing: the hardened dockerd, reporting no userns though it remaps", outcomes={"[SEC-4]": "passed"})
+
+
 def _user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)
@@ -108,42 +140,20 @@ def _default_settings(real_client) -> None:
 
 
 def test_hardened_daemon_passes_what_it_hardens(suite, hardened_engine, real_client):
-    mac_fails, mac_passes = _mac_expectation()
-    control = Control("SEC-4-hardened-dockerd", select=(SEC4, *SEC1_FINDINGS), expect=mac_fails,
-                      outcomes={**{name: "passed" for name in (*HARDENED_FINDINGS, *ALWAYS_HARDENED)},
-                                **{nodeid.split("::")[1]: "passed" for nodeid in SEC1_FINDINGS}, **mac_passes})
     engine, client = hardened_engine
-    check_control(suite, control, client, engine=engine.url)
-
-
-def _default_cgroupns_expectation() -> tuple[dict[str, str], dict[str, str]]:
-    """dockerd's default cgroup namespace is the host's on cgroup v1, a private one on v2 alone."""
-    name = "test_cgroup_namespace_is_private"
-    if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
-        return {}, {name: "passed"}
-    return {name: "containers share the host's cgroup namespace"}, {}
+    check_control(suite, HARDENED_DOCKERD, client, engine=engine.url)
 
 
 def test_default_daemon_fails_what_it_leaves_weak(suite, real_client):
     _default_settings(real_client)
-    mac_fails, mac_passes = _mac_expectation()
-    cgroupns_fails, cgroupns_passes = _default_cgroupns_expectation()
-    control = Control("SEC-4-default-dockerd", select=(SEC4, *SEC1_FINDINGS),
-                      expect={**HARDENED_FINDINGS, **mac_fails, **cgroupns_fails,
-                              "test_default_bridge_separates_containers": "containers on the default bridge reach each other"},
-                      outcomes={**{name: "passed" for name in ALWAYS_HARDENED}, **mac_passes, **cgroupns_passes})
-    check_control(suite, control, real_client)
+    check_control(suite, DEFAULT_DOCKERD, real_client)
 
 
 def test_userns_finding_reads_the_uid_map_not_the_report(suite, hardened_engine, real_engine, real_client, tmp_path):
     _default_settings(real_client)
-    with FaultyEngine(["report-userns=on"], upstream=real_engine.url, log_path=str(tmp_path / "on.log")) as claims:
-        check_control(suite, Control("SEC-4-claims-userns", select=(USERNS,),
-                                     expect={"[SEC-4]": "uid 0 on the host (uid_map '0 0 4294967295'); the engine reports "
-                                                        "name=userns"}),
-                      real_client, engine=claims.url)
+    with FaultyEngine(list(CLAIMS_USERNS.faults), upstream=real_engine.url,
+                      log_path=str(tmp_path / "on.log")) as claims:
+        check_control(suite, CLAIMS_USERNS, real_client, engine=claims.url)
     engine, client = hardened_engine
-    with FaultyEngine(["report-userns=off"], upstream=engine.url, log_path=str(tmp_path / "off.log")) as hides:
-        check_control(suite, Control("SEC-4-hides-userns", select=(USERNS,), expect={},
-                                     outcomes={"[SEC-4]": "passed"}),
-                      client, engine=hides.url)
+    with FaultyEngine(list(HIDES_USERNS.faults), upstream=engine.url, log_path=str(tmp_path / "off.log")) as hides:
+        check_control(suite, HIDES_USERNS, client, engine=hides.url)

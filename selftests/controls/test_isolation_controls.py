@@ -2,12 +2,7 @@
 the host's filesystem or environment, or ignore an image, on which exactly the named checks
 fail, each with a message naming what leaked.
 
-Not covered by any control, because no real weakening the suite can force makes them fail
-without failing an earlier check first: ISO-1's ``resolv-conf`` (the engine writes the
-file; a shared one needs the host's network namespace, which ISO-1's hostname and hosts
-checks catch), ISO-2's ``same-path`` and ``versions`` (an engine that mixes two images'
-files), PKG-1's ``alpine`` libraries (a base image without its libc does not run at all),
-and PKG-3 (reporting only).
+The checks of these claims that no control makes fail, and why, are in without_control.py.
 """
 
 from __future__ import annotations
@@ -15,6 +10,7 @@ from __future__ import annotations
 import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -29,20 +25,24 @@ SEC1 = "suites/secure/test_isolation_from_one_another.py"
 SEC3 = "suites/secure/test_problem_containment.py"
 NO_DISTURBANCE = f"{ISO2}::test_one_team_cannot_disturb_the_other"
 # Set in the suite's own (the host's) environment and forced into containers by the fault.
-HOST_MARKER = f"CONFORMANCE_CONTROL_HOST_MARKER_{uuid.uuid4().hex[:8].upper()}"
+# Fixed, not random: it is part of the control's definition, which the control matrix keeps.
+HOST_MARKER = "CONFORMANCE_CONTROL_HOST_MARKER"
 CRIPPLED_NGINX = f"conformance-selftest/nginx-without-pcre:{uuid.uuid4().hex[:8]}"
 
+PID_HOST = Control(
+    "pid-host", faults=("pid-host",), weakens="every container in the host's pid namespace",
+    select=(f"{SEC1}::test_namespace_is_private[SEC-1-pid]", f"{SEC1}::test_neighbours_processes_are_invisible",
+            f"{SEC1}::test_neighbours_files_are_invisible", f"{ISO1}::test_processes_are_its_own",
+            NO_DISTURBANCE),
+    expect={"[SEC-1-pid]": "shares the host's pid namespace",
+            "test_neighbours_processes_are_invisible": "sees its neighbour's process",
+            "test_neighbours_files_are_invisible": "sees its neighbour's file",
+            "test_processes_are_its_own": "not its own command",
+            "test_one_team_cannot_disturb_the_other": "killed team B's process"})
+
 CONTROLS = [
-    Control("pid-host", faults=("pid-host",),
-            select=(f"{SEC1}::test_namespace_is_private[SEC-1-pid]", f"{SEC1}::test_neighbours_processes_are_invisible",
-                    f"{SEC1}::test_neighbours_files_are_invisible", f"{ISO1}::test_processes_are_its_own",
-                    NO_DISTURBANCE),
-            expect={"[SEC-1-pid]": "shares the host's pid namespace",
-                    "test_neighbours_processes_are_invisible": "sees its neighbour's process",
-                    "test_neighbours_files_are_invisible": "sees its neighbour's file",
-                    "test_processes_are_its_own": "not its own command",
-                    "test_one_team_cannot_disturb_the_other": "killed team B's process"}),
-    Control("net-host", faults=("net-host",),
+    PID_HOST,
+    Control("net-host", faults=("net-host",), weakens="every container in the host's network namespace",
             select=(f"{SEC1}::test_namespace_is_private[SEC-1-net]",
                     f"{SEC1}::test_neighbours_loopback_service_is_unreachable",
                     f"{SEC1}::test_user_networks_are_separate", f"{ISO1}::test_hostname_is_its_own",
@@ -55,13 +55,14 @@ CONTROLS = [
                     "test_both_teams_serve_the_same_port": "cannot listen on port 80"}),
     # The container's command in the host's mount namespace: the one namespace the Engine
     # API cannot share, entered from inside (see the faulty engine's mnt-host).
-    Control("mnt-host", faults=("mnt-host",),
+    Control("mnt-host", faults=("mnt-host",), weakens="every container's command in the host's mount namespace",
             select=(f"{SEC1}::test_namespace_is_private[SEC-1-mnt]", f"{ISO1}::test_root_filesystem_is_the_images"),
             expect={"[SEC-1-mnt]": "shares the host's mnt namespace",
                     "test_root_filesystem_is_the_images": "the host's filesystem is visible"}),
     # Two namespaces in one run (each check names the one it found shared), and the image
     # without one of its libraries, which none of these faults touches.
     Control("uts-host+ipc-host+image-lacks-its-libraries", faults=("uts-host", "ipc-host"),
+            weakens="containers in the host's uts and ipc namespaces; an nginx image without libpcre2-8",
             args=("--nginx-image", CRIPPLED_NGINX),
             select=(f"{SEC1}::test_namespace_is_private[SEC-1-uts]", f"{SEC1}::test_namespace_is_private[SEC-1-ipc]",
                     f"{ISO1}::test_hostname_is_its_own", f"{PKG2}::test_host_name_does_not_leak_in",
@@ -71,6 +72,7 @@ CONTROLS = [
                     "[PKG-1-nginx]": "libpcre2-8.so.0"}),
     # The host's root bound in, and published ports dropped: neither touches the other's checks.
     Control("bind-root+drop-ports", faults=("bind-root", "drop-ports"),
+            weakens="the host's / bound read-write into every container; published ports dropped",
             select=(f"{ISO1}::test_root_filesystem_is_the_images", f"{SEC1}::test_neighbours_files_are_invisible",
                     f"{PKG2}::test_host_files_do_not_leak_in", f"{PKG1}::test_runs_on_its_own",
                     f"{PKG1}::test_exposed_port_is_published"),
@@ -82,6 +84,7 @@ CONTROLS = [
     # ENV, and passes one of the host's variables in.
     Control("ignore-image-config+set-env",
             faults=("ignore-image-config", f"set-env={HOST_MARKER}=from-the-host,PKG_GREETING=tampered"),
+            weakens="images run without their config; the host's variable and another value forced into Env",
             select=(f"{ISO1}::test_environment_has_nothing_of_the_host", f"{PKG2}::test_host_environment_does_not_leak_in",
                     *(f"{PKG1}::test_image_config_is_honoured[PKG-1-{field}]"
                       for field in ("env", "entrypoint", "cmd", "workdir", "user"))),
@@ -91,7 +94,7 @@ CONTROLS = [
                        for field in ("env", "entrypoint", "cmd", "workdir", "user")}}),
     # One writable /tmp for every container: files meet there, and a run finds what an
     # earlier run left.
-    Control("shared-tmp", faults=("shared-tmp={tmp}/shared",),
+    Control("shared-tmp", faults=("shared-tmp={tmp}/shared",), weakens="one writable host /tmp for every container",
             select=(NO_DISTURBANCE, f"{SEC3}::test_writes_leave_the_image_unchanged",
                     f"{SEC3}::test_writes_do_not_reach_a_neighbour", f"{PKG2}::test_same_output_on_every_run"),
             expect={"test_one_team_cannot_disturb_the_other": "sees team A's file",
@@ -124,6 +127,7 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
 RUNS = 5
 
 
+@pytest.mark.not_a_control
 def test_no_disturbance_fails_on_a_pid_host_engine_every_time(faulty_engine, real_engine, real_client,
                                                                preloaded_images, tmp_path):
     """ISO-2's no-disturbance check, on an engine whose containers share the host's pid
@@ -131,7 +135,7 @@ def test_no_disturbance_fails_on_a_pid_host_engine_every_time(faulty_engine, rea
     yet settled must never read as "B was not disturbed". The 5 suite runs go at once, each
     with its own run id and reports, which also loads the engine as a busy host would."""
     engine = faulty_engine("pid-host").url
-    control = Control("ISO-2-pid-host", faults=("pid-host",), select=(NO_DISTURBANCE,),
+    control = replace(PID_HOST, select=(NO_DISTURBANCE,),
                       expect={"test_one_team_cannot_disturb_the_other": "killed team B's process"})
 
     def one_run(attempt: int) -> str | None:

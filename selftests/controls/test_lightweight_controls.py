@@ -31,17 +31,21 @@ DISK = f"{LW}/test_disk_use.py"
 STANDARD = f"{STD}/test_open_standards.py"
 
 ENGINE_CONTROLS = [
-    Control("LW-3-memory-and-cpu-hog", faults=("hog=48",), args=("--threshold", "idle_containers=4"),
+    Control("LW-3-memory-and-cpu-hog", weakens="every container also holds 48 MB and spins a CPU loop",
+             faults=("hog=48",), args=("--threshold", "idle_containers=4"),
             select=(f"{COST}::test_idle_container_memory_is_small", f"{COST}::test_idle_container_cpu_is_small"),
             expect={"test_idle_container_memory_is_small[LW-3]": "cost more than 32",
                     "test_idle_container_cpu_is_small[LW-3]": "% of a CPU"}),
-    Control("LW-3-density-slow-starts", faults=("delay-start=8",),
+    Control("LW-3-density-slow-starts", weakens="every container start answered 8 s late",
+             faults=("delay-start=8",),
             select=(f"{COST}::test_many_containers_start_and_go_quickly",),
             expect={"test_many_containers_start_and_go_quickly[LW-3]": "to all run, over 20"}),
-    Control("STD-2-no-glibc-distribution", args=("--nginx-image", "alpine:3.23"),
+    Control("STD-2-no-glibc-distribution", weakens="the Debian (glibc) image given is Alpine",
+             args=("--nginx-image", "alpine:3.23"),
             select=(f"{STD}/test_any_distribution.py::test_distribution_runs_on_the_host_kernel",),
             expect={"[STD-2-debian-glibc]": "not debian"}),
-    Control("ALP-1-glibc-bloated-base", args=("--alpine-image", "nginx:latest"),
+    Control("ALP-1-glibc-bloated-base", weakens="the Alpine base given is nginx's Debian image",
+             args=("--alpine-image", "nginx:latest"),
             select=(f"{ALPINE}::test_alpine_image_is_under_the_size_limit",
                     f"{ALPINE}::test_alpine_release_names_alpine_3", f"{ALPINE}::test_alpine_libc_is_musl",
                     f"{ALPINE}::test_alpine_shell_is_busybox", f"{ALPINE}::test_apk_lists_the_base_packages",
@@ -67,7 +71,9 @@ DAEMON_CONTROLS = [
     # The container still runs on the host's kernel, but looks as a guest's would: another
     # kernel release and version inside, and the pid the engine reports is not the
     # container's command. Each of LW-1's three probes must catch its part.
-    (Control("LW-1-runtime-looks-like-a-guest-kernel", select=(KERNEL,),
+    (Control("LW-1-runtime-looks-like-a-guest-kernel",
+             weakens="a runtime that shows containers another kernel release and version, and reports another pid",
+             select=(KERNEL,),
              expect={"test_kernel_release_equals_host[LW-1]": "is not the host's",
                      "test_proc_version_equals_host[LW-1]": "differs from the host's",
                      "test_container_process_is_a_host_process[LW-1]": "not the container's command"}),
@@ -75,7 +81,7 @@ DAEMON_CONTROLS = [
     # A runtime 0.5 s slower to create each container (about what a VM-based runtime adds):
     # every start mode must fail on its p50, the Alpine base's start too. Ten samples are
     # enough to see a shift of half a second.
-    (Control("LW-2-ALP-1-runtime-half-a-second-slower",
+    (Control("LW-2-ALP-1-runtime-half-a-second-slower", weakens="a runtime 0.5 s slower to create every container",
              select=(LATENCY, f"{ALPINE}::test_alpine_start_latency"),
              args=("--threshold", "start_samples=10"),
              expect={"[LW-2-none]": "start p50", "[LW-2-bridge]": "start p50", "[LW-2-port]": "start p50",
@@ -91,15 +97,33 @@ def test_check_fails_on_a_weakened_daemon(control, daemon_config, name, suite, r
         check_control(suite, control, real_client, engine=daemon.url)
 
 
+VFS = Control("LW-6-vfs-copies-every-layer", select=(DISK, LAYERS),
+              weakens="a dockerd storing each layer as a full copy of those below (vfs)",
+              expect={"test_build_grows_storage_by_new_layers_only[LW-6]": "on the disk",
+                      "test_load_grows_storage_by_new_layers_only[LW-6]": "on the disk"})
+SQUASHED = Control("LW-4-squashed-builds", select=(LAYERS,), faults=("squash-builds",),
+                   weakens="an experimental dockerd squashing every build into one layer",
+                   expect={"test_one_layer_per_filesystem_step[LW-4]": "3 filesystem-changing steps made 1"})
+CLAIMS_A_VM_RUNTIME = Control("LW-1-claims-a-vm-runtime", select=(KERNEL,), faults=("vm-runtime",), positive=True,
+                              weakens="nothing: runc, reported as kata-runtime", expect={},
+                              outcomes={"[LW-1]": "passed"})
+# The flattened image is made for the test, which names it with ``--derived-image``.
+FLATTENED = Control(
+    "LW-4-LW-5-LW-6-flattened-image", weakens="the derived image given is flattened: one layer, a copy of its base",
+    select=(LAYERS, f"{DISK}::test_derived_image_shares_base_bytes",
+            f"{DISK}::test_engine_shared_size_agrees_with_digests"),
+    expect={"test_image_extends_its_base[LW-4]": "carries a copy of the base",
+            "test_images_from_one_base_list_its_layers[LW-5]": "shares 0 of the base",
+            "test_shared_layer_is_stored_once[LW-5]": "stores its own copy",
+            "test_derived_image_shares_base_bytes[LW-6]": "a copy of the base"})
+
+
 def test_disk_checks_fail_where_every_layer_is_a_copy(suite, real_client):
     """vfs stores each layer as a full copy of the layers below it, and reports its size as
     its changes only: LW-6's disk reading must catch the copies, and LW-5's stored-once case,
     which reads overlay2's directories, is not run there (the claim partial, never a pass)."""
-    control = Control("LW-6-vfs-copies-every-layer", select=(DISK, LAYERS),
-                      expect={"test_build_grows_storage_by_new_layers_only[LW-6]": "on the disk",
-                              "test_load_grows_storage_by_new_layers_only[LW-6]": "on the disk"})
     with weakened_daemon("vfs", {"storage-driver": "vfs"}) as daemon:
-        run = check_control(suite, control, real_client, engine=daemon.url)
+        run = check_control(suite, VFS, real_client, engine=daemon.url)
     stored_once = [t for n, t in run.tests().items() if "test_shared_layer_is_stored_once" in n]
     assert [t["outcome"] for t in stored_once] == ["not run"], run.describe()
     assert run.verdicts()["LW-5"] == "partial", run.describe()
@@ -109,19 +133,18 @@ def test_layer_check_fails_on_squashed_builds(suite, real_client, selftest_label
     """An engine that squashes every build (experimental ``--squash``, forced on each build by
     the faulty engine in front of it) makes one layer of three filesystem steps. The images
     the run needs are put on the daemon first, so that only the suite's own builds squash."""
-    control = Control("LW-4-squashed-builds", select=(LAYERS,),
-                      expect={"test_one_layer_per_filesystem_step[LW-4]": "3 filesystem-changing steps made 1"})
     with weakened_daemon("squash", {"experimental": True}) as daemon:
         preload_images(daemon.url, selftest_labels)
-        with FaultyEngine(["squash-builds"], upstream=daemon.url, log_path=str(tmp_path / "fe.log")) as squashing:
-            check_control(suite, control, real_client, engine=squashing.url)
+        with FaultyEngine(list(SQUASHED.faults), upstream=daemon.url, log_path=str(tmp_path / "fe.log")) as squashing:
+            check_control(suite, SQUASHED, real_client, engine=squashing.url)
 
 
-def test_shared_kernel_is_decided_by_the_kernel_not_a_runtime_name(suite, faulty_engine):
+def test_shared_kernel_is_decided_by_the_kernel_not_a_runtime_name(suite, faulty_engine, real_client):
     """An engine that only claims a VM runtime (``kata-runtime``) but runs runc still shares the
     host's kernel: LW-1 reads the kernel, so it passes (a name alone never fails it)."""
-    run = suite(KERNEL, engine=faulty_engine("vm-runtime").url)
-    assert set(run.outcomes("passed")) == set(run.tests()) and len(run.tests()) == 3, run.describe()
+    engine = faulty_engine(*CLAIMS_A_VM_RUNTIME.faults)
+    run = check_control(suite, CLAIMS_A_VM_RUNTIME, real_client, engine=engine.url)
+    assert len(run.tests()) == 3, run.describe()
 
 
 @pytest.fixture
@@ -146,15 +169,7 @@ def flattened_image(real_client, preloaded_images, selftest_labels):
 
 
 def test_layer_checks_fail_on_a_flattened_image(flattened_image, suite, real_client):
-    control = Control(
-        "LW-4-LW-5-LW-6-flattened-image", args=("--derived-image", flattened_image),
-        select=(LAYERS, f"{DISK}::test_derived_image_shares_base_bytes",
-                f"{DISK}::test_engine_shared_size_agrees_with_digests"),
-        expect={"test_image_extends_its_base[LW-4]": "carries a copy of the base",
-                "test_images_from_one_base_list_its_layers[LW-5]": "shares 0 of the base",
-                "test_shared_layer_is_stored_once[LW-5]": "stores its own copy",
-                "test_derived_image_shares_base_bytes[LW-6]": "a copy of the base"})
-    check_control(suite, control, real_client)
+    check_control(suite, replace(FLATTENED, args=("--derived-image", flattened_image)), real_client)
 
 
 @pytest.fixture(scope="module")
@@ -172,16 +187,20 @@ def real_registry():
 
 # Each control with the weakness of the registry it runs against (weakened_registry.py).
 REGISTRY_CONTROLS = [
-    (Control("LW-7-registry-receives-every-blob-again", select=(f"{LW}/test_downloads.py",),
+    (Control("LW-7-registry-receives-every-blob-again",
+             weakens="a registry that denies having any blob and recompresses every layer it serves",
+             select=(f"{LW}/test_downloads.py",),
              expect={"test_push_sends_only_new_layers[LW-7]": "sent 1 base layer blob(s) again",
                      "test_pull_fetches_only_new_layers[LW-7]": "fetched 1 base layer blob(s) again"}),
      "forget"),
-    (Control("STD-1-unknown-media-type", select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
+    (Control("STD-1-unknown-media-type", weakens="a registry serving manifests under an unknown media type",
+             select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
                                                  f"{STANDARD}::test_registry_serves_a_standard_config"),
              expect={"test_registry_serves_a_standard_manifest[STD-1]":
                      "neither the OCI image spec nor Docker's schema 2"}),
      "unknown-media-type"),
-    (Control("STD-1-malformed-manifest", select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
+    (Control("STD-1-malformed-manifest", weakens="a registry serving manifests whose config descriptor has no digest",
+             select=(f"{STANDARD}::test_registry_serves_a_standard_manifest",
                                                  f"{STANDARD}::test_registry_serves_a_standard_config"),
              expect={"test_registry_serves_a_standard_manifest[STD-1]": "'digest' is a required property",
                      "test_registry_serves_a_standard_config[STD-1]": "has no digest"}),

@@ -12,10 +12,7 @@ self-tests): a masked path the host's kernel lacks, or module loading on a kerne
 modules, is expected "not applicable", never "passed"; how the host-disk check decides
 depends on whether the host's root can read its own disk.
 
-Not made to fail by any control here: the memory hog's neighbour condition (a hog bounded
-to stay safe cannot starve a neighbour's memory; it is the same verdict code as the fork
-bomb's neighbour, which does fail), and the layers half of the image-writes check (no
-engine fault rewrites an image's layers; a new container seeing the writes does fail).
+What no control here makes fail, and why, is in without_control.py.
 """
 
 from __future__ import annotations
@@ -83,7 +80,8 @@ MODULE_FAIL, MODULE_NOT_APPLICABLE = _module_loading_expected()
 DISK_FAIL, DISK_OTHERWISE = _disk_node_expected()
 
 CONTROLS = [
-    Control("cap-add-each-dangerous", faults=(f"cap-add={','.join(DANGEROUS)}",),
+    Control("cap-add-each-dangerous", weakens=f"every container also holds {', '.join(DANGEROUS)}",
+            faults=(f"cap-add={','.join(DANGEROUS)}",),
             select=(f"{SEC2}::test_capability_set_is_within_the_documented_default",
                     f"{SEC2}::test_dangerous_capability_is_absent",
                     f"{SEC2}::test_system_call_is_refused[SEC-2-mount]",
@@ -101,6 +99,7 @@ CONTROLS = [
     # so that every call the filter alone must block reaches the kernel. The same engine's
     # socket is opened to everyone, for SEC-4's socket finding.
     Control("seccomp-unconfined+open-socket",
+            weakens="containers without a seccomp filter (with SYS_ADMIN and SYS_BOOT); the API socket mode 0666",
             faults=("seccomp-unconfined", "cap-add=SYS_ADMIN,SYS_BOOT"),
             select=(f"{SEC2}::test_seccomp_filters_system_calls", f"{SEC2}::test_system_call_is_refused",
                     f"{SEC4}::test_system_calls_are_filtered_by_default",
@@ -110,7 +109,9 @@ CONTROLS = [
                        for call in ("keyctl", "add_key", "unshare", "mount", "reboot", "swapon")},
                     "test_system_calls_are_filtered_by_default": "Seccomp: 0",
                     "test_api_socket_is_not_open_to_everyone": "mode 0666 (root:root): every local user can drive the engine"}),
-    Control("unmask-proc+host-device", faults=("unmask-proc", "host-device={root_disk}"),
+    Control("unmask-proc+host-device",
+            weakens="nothing masked or read-only in /proc and /sys; the host's root disk given to every container",
+            faults=("unmask-proc", "host-device={root_disk}"),
             select=(f"{SEC2}::test_host_path_is_masked", f"{SEC2}::test_proc_sys_is_read_only",
                     f"{HOST_OPS}::test_sysctl_write_is_refused", f"{HOST_OPS}::test_host_disk_node_is_unreadable",
                     f"{HOST_OPS}::test_host_disks_are_absent_from_dev"),
@@ -118,7 +119,8 @@ CONTROLS = [
                     "test_sysctl_write_is_refused": "write vm.swappiness", **DISK_FAIL,
                     "test_host_disks_are_absent_from_dev": "the host's disks"},
             outcomes={**MASKED_NOT_APPLICABLE, **DISK_OTHERWISE}),
-    Control("drop-limits", faults=("drop-limits",),
+    Control("drop-limits", weakens="memory, swap, pids and CPU-quota limits dropped",
+            faults=("drop-limits",),
             select=(f"{SEC3}::test_memory_hog_is_contained", f"{SEC3}::test_oom_kill_is_reported",
                     f"{SEC3}::test_fork_bomb_is_contained", f"{SEC3}::test_cpu_quota_is_honoured"),
             expect={"test_memory_hog_is_contained": "was not stopped at its memory limit",
@@ -128,12 +130,15 @@ CONTROLS = [
     # The fork bomb's limit dropped, inside one small machine (a cgroup parent with a pids
     # limit) it shares with its neighbour: the neighbour, which needs a process per request,
     # is starved, and the check must say so as well as that the bomb escaped its limit.
-    Control("drop-limits+one-small-machine", faults=("drop-limits", "cgroup-parent={machine}"),
+    Control("drop-limits+one-small-machine",
+            weakens=f"limits dropped; every container under one cgroup parent with a pids limit of {MACHINE_PIDS}",
+            faults=("drop-limits", "cgroup-parent={machine}"),
             select=(f"{SEC3}::test_fork_bomb_is_contained",),
             expect={"test_fork_bomb_is_contained": "the neighbour failed"}),
     # One pid namespace for all, owned by the first container made: the crasher. Its crash
     # ends the namespace, and the kernel kills the others.
-    Control("pid-pod", faults=("pid-pod",), select=(f"{SEC3}::test_crash_leaves_others_running",),
+    Control("pid-pod", weakens="every container in the pid namespace of the first one made",
+            faults=("pid-pod",), select=(f"{SEC3}::test_crash_leaves_others_running",),
             expect={"test_crash_leaves_others_running": "the crash disturbed the others"}),
 ]
 
@@ -152,20 +157,21 @@ def test_check_fails_on_its_negative_control(control, suite, faulty_engine, real
 
 # Podman's default set: Docker's without these three.
 STRICTER = ("NET_RAW", "MKNOD", "AUDIT_WRITE")
+STRICTER_CAPABILITIES = Control(
+    "stricter-capabilities", faults=(f"cap-drop={','.join(STRICTER)}",), positive=True,
+    weakens="nothing: every container without NET_RAW, MKNOD and AUDIT_WRITE (Podman's set)",
+    select=(f"{SEC2}::test_capability_set_is_within_the_documented_default",
+            f"{SEC2}::test_dangerous_capability_is_absent",
+            f"{HOST_OPS}::test_host_disk_node_is_unreadable", f"{HOST_OPS}::test_mknod_of_host_device_is_refused"),
+    expect={}, outcomes={f"[SEC-2-{case}]": "passed" for case in ("effective", "permitted", "bounding")}
+    | {"test_mknod_of_host_device_is_refused": "passed", "test_host_disk_node_is_unreadable": "passed"})
 
 
 def test_a_stricter_capability_set_passes_and_is_reported(suite, faulty_engine, real_client):
     """A positive control: an engine granting fewer capabilities than the documented default
     is not a weaker isolation. The capability checks and the mknod finding pass on it, and
     the capabilities it lacks are reported as the difference."""
-    engine = faulty_engine(f"cap-drop={','.join(STRICTER)}")
-    control = Control("stricter-capabilities", faults=(f"cap-drop={','.join(STRICTER)}",),
-                      select=(f"{SEC2}::test_capability_set_is_within_the_documented_default",
-                              f"{SEC2}::test_dangerous_capability_is_absent",
-                              f"{HOST_OPS}::test_host_disk_node_is_unreadable",
-                              f"{HOST_OPS}::test_mknod_of_host_device_is_refused"),
-                      expect={}, outcomes={f"[SEC-2-{case}]": "passed" for case in ("effective", "permitted", "bounding")}
-                      | {"test_mknod_of_host_device_is_refused": "passed", "test_host_disk_node_is_unreadable": "passed"})
-    run = check_control(suite, control, real_client, engine=engine.url)
+    engine = faulty_engine(*STRICTER_CAPABILITIES.faults)
+    run = check_control(suite, STRICTER_CAPABILITIES, real_client, engine=engine.url)
     figures = {name: figure["value"] for test in run.tests().values() for name, figure in test["figures"].items()}
     assert figures["effective fewer than the default"] == "NET_RAW, MKNOD, AUDIT_WRITE", figures

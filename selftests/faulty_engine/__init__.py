@@ -15,6 +15,6 @@ From a shell::
 """
 
 from .engine import FaultyEngine
-from .faults import FAULTS, FaultSpecError, parse_fault
+from .faults import FAULTS, FaultSpecError, is_response_only, parse_fault
 
-__all__ = ["FAULTS", "FaultSpecError", "FaultyEngine", "parse_fault"]
+__all__ = ["FAULTS", "FaultSpecError", "FaultyEngine", "is_response_only", "parse_fault"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -477,3 +479,19 @@ def test_calls_are_matched_without_their_version_prefix(target, path, prefix, qu
 def test_a_rewrite_that_breaks_is_an_error_not_a_silent_pass():
     with pytest.raises(RewriteError, match="claim_fake_version"):
         apply_json(b"[1, 2]", (reports.claim_fake_version,))
+
+
+
+def test_the_readme_lists_every_fault_and_marks_the_report_only_ones():
+    """The faulty engine's README table and the registry agree: every fault is listed, and
+    marked *(report only)* exactly when the registry declares it ``rewrites_report``."""
+    readme = (Path(__file__).resolve().parents[1] / "faulty_engine" / "README.md").read_text()
+    listed, marked = set(), set()
+    for line in readme.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")] if line.startswith("| `") else []
+        names = set(re.findall(r"`([a-z-]+)", cells[0])) if cells else set()
+        listed |= names
+        if cells and cells[1].startswith("*(report only)*"):
+            marked |= names
+    assert set(FAULTS) <= listed, f"faults missing from the README: {sorted(set(FAULTS) - listed)}"
+    assert marked == {name for name, fault in FAULTS.items() if fault.response_only}
