@@ -20,6 +20,7 @@ from fixtures.core.applicability import not_run
 from fixtures.core.stats import Distribution
 from fixtures.core.waiting import wait_until
 from fixtures.engine.cli import CliResult
+from fixtures.engine.netns import engine_network
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 from fixtures.network.carrier import measure_path
@@ -275,7 +276,8 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
 
     Runs an echo server with ``docker run -d -p HOST:7`` and measures
     ``port_mapping_rtt_samples`` one-line round trips on one TCP connection each: directly
-    to the container's IP, through the mapping on 127.0.0.1, and through the mapping on
+    to the container's IP (unless that IP is in the engine's own network namespace, as a
+    rootless engine's is), through the mapping on 127.0.0.1, and through the mapping on
     the host's other address. For each mapped path it records which carrier took the
     connection (a ``docker-proxy`` socket accepting it, or a DNAT rule whose packet counter
     grew). Every echo must come back intact, and the p50 round trip through each mapping
@@ -291,7 +293,14 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
     networks = settings["Networks"]
     direct_ip = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
     samples, warmup = thresholds.port_mapping_rtt_samples, 10
-    paths = {"direct": (direct_ip, 7, False), "mapped via 127.0.0.1": ("127.0.0.1", port, True)}
+    paths = {"mapped via 127.0.0.1": ("127.0.0.1", port, True)}
+    # An engine in a network namespace of its own (a rootless dockerd) has its container IPs
+    # there only: on the host, that address is nobody's or another engine's container.
+    _, shares_our_network = engine_network(engine_target.url)
+    if shares_our_network is not False:
+        paths = {"direct": (direct_ip, 7, False), **paths}
+    else:
+        evidence.figure("rtt p50 direct", "not measured: the container's IP is in the engine's own network namespace")
     other = non_loopback_address()
     if other:
         paths[f"mapped via {other}"] = (other, port, True)
@@ -310,12 +319,12 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
     evidence.as_json("round trips", {"summary": summary,
                                      "samples_ms": {n: s.rtts_ms for n, s in measured.items()}})
     limit = thresholds.port_mapping_rtt_p50_max_ms
-    direct_p50 = summary["direct"]["rtt"]["p50"]
+    direct = f"{summary['direct']['rtt']['p50']:.3f} ms direct" if "direct" in summary else "no direct path"
     for name, entry in summary.items():
         assert entry["echoed intact"], f"the echo through {name} came back altered"
         if name == "direct":
             continue
         p50 = entry["rtt"]["p50"]
         assert p50 <= limit, (f"round trip through the mapping ({name}, {entry['carrier']}) has p50 "
-                              f"{p50:.3f} ms against {direct_p50:.3f} ms direct, over "
+                              f"{p50:.3f} ms against {direct}, over "
                               f"port_mapping_rtt_p50_max_ms = {limit}")
