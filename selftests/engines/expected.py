@@ -4,7 +4,8 @@ Every entry names a test node and says why it fails there: ``difference`` (the e
 differs from the claim; ``docs/engines.md`` gives the evidence) or ``suite`` (the suite
 is wrong there, a fix pending; the entry goes when the fix lands). A failure or error that
 no entry names is new, and fails the self-test; an entry that no longer fails is only
-reported, so that a fix landing elsewhere never breaks this test.
+reported, so that a fix landing elsewhere never breaks this test. An entry that names no test
+of the run is stale (a rename), and fails the self-test: it would otherwise excuse nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def known(engine: str) -> dict[str, Known]:
 class Held:
     new: dict[str, str]  # nodeid -> message: failed or errored, and not expected
     fixed: list[str]  # expected to fail, and did not
+    stale: list[str]  # expected, but no test of the run has that node id
 
     def describe(self) -> str:
         lines = [f"  {nodeid}: {message[:300]}" for nodeid, message in sorted(self.new.items())]
@@ -52,4 +54,5 @@ def hold(tests: dict[str, dict], expected: dict[str, Known]) -> Held:
     new = {nodeid: f"{tests[nodeid]['outcome']}: {message}" for nodeid, message in bad.items()
            if nodeid not in expected}
     fixed = sorted(nodeid for nodeid in expected if nodeid in tests and nodeid not in bad)
-    return Held(new, fixed)
+    stale = sorted(nodeid for nodeid in expected if nodeid not in tests)
+    return Held(new, fixed, stale)

@@ -11,7 +11,7 @@ from docker.errors import ImageNotFound
 from fixtures.core import evidence
 from fixtures.core.applicability import not_run
 from fixtures.engine import ssh_loopback
-from fixtures.engine.events import daemon_now_ns, events_between
+from fixtures.engine.events import daemon_now_ns, events_as_evidence, events_between
 from fixtures.ledger.marks import claim
 from fixtures.registry.access_log import offset, requests_since
 from fixtures.registry.pushed import push_then_remove
@@ -23,13 +23,13 @@ def test_daemon_pulls_from_registry(registry_cli, labelled_cli, engine, resource
 
     Pushes an image of this test to the registry and removes it from the engine, then
     runs ``docker run REGISTRY/user/repo:tag`` with the real CLI (logged in: its config is the
-    worker's, which ``registry_cli`` logged in). The daemon's own events
-    MUST show a ``pull`` of that reference between the command's start and end, the
-    container MUST run the pulled image, and the registry's access log MUST show the
-    manifest and blobs of that repository fetched by the daemon: every request's
-    User-Agent is the engine's (``docker/<engine version> ... UpstreamClient(<the CLI>)``),
-    not the CLI's own. With an external ``--registry`` there is no access log; the events
-    then stand alone, and the evidence says so.
+    worker's, which ``registry_cli`` logged in). The container MUST run the pulled image,
+    the engine MUST then hold it, and the registry's access log MUST show the manifest and
+    blobs of that repository fetched, none of them by the CLI itself (its own User-Agent is
+    ``Docker-Client/...``): dockerd fetches as ``docker/<engine version> ...
+    UpstreamClient(<the CLI>)``, Podman as ``containers/...``. The daemon's events are
+    attached; they decide only with an external ``--registry``, where there is no access log
+    (Podman's compatible API reports no pull event, and the log is the registry's own record).
     """
     pushed = push_then_remove(registry_cli, engine, resources, registry, alpine_image.ref, "arch")
     ref, repo, nonce = pushed.ref, pushed.repo, pushed.nonce
@@ -38,25 +38,31 @@ def test_daemon_pulls_from_registry(registry_cli, labelled_cli, engine, resource
     result = labelled_cli.create("run", ref)
     until = daemon_now_ns(engine)
     try:
-        resources.adopt_image(engine.images.get(ref).id)
+        held = engine.images.get(ref).id
+        resources.adopt_image(held)
     except ImageNotFound:
-        pass
-    events = events_between(engine, since, until, type="image")
-    pulls = [e for e in events if e.action == "pull" and e.actor_id == ref]
-    engine_version = engine.version()["Version"]
+        held = None
+    events = events_as_evidence(engine, since, type="image")
     fetched = requests_since(registry.log_path, log_start, repo) if registry.log_path else []
     evidence.as_json("client -> daemon -> registry", {
-        "client": result.describe(), "daemon events": [e.as_dict() for e in events],
+        "client": result.describe(), "daemon events": events, "image held by the engine": held,
         "registry access log": [r.as_dict() for r in fetched] if registry.log_path
         else "(an external registry: no access log)"})
     evidence.figure("registry requests for the pull", len(fetched) if registry.log_path else "no access log")
     result.check()
     assert result.stdout.strip() == nonce, f"`docker run {ref}` did not run the pulled image: {result.stdout.strip()!r}"
-    assert pulls, f"the daemon's events show no pull of {ref}: {[(e.action, e.actor_id) for e in events]}"
-    if registry.log_path:
-        manifests = [r for r in fetched if r.method == "GET" and "/manifests/" in r.path and r.status == 200]
-        blobs = [r for r in fetched if r.method == "GET" and "/blobs/" in r.path and r.status == 200]
-        assert manifests and blobs, f"the registry's log shows no manifest and blob fetch of {repo}"
+    assert held == pushed.image_id, f"the engine holds {held} as {ref}, not the pushed image {pushed.image_id[:19]}"
+    if not registry.log_path:
+        pulls = [e for e in events_between(engine, since, until, type="image") if e.action == "pull" and e.actor_id == ref]
+        assert pulls, f"the daemon's events show no pull of {ref}: {events}"
+        return
+    manifests = [r for r in fetched if r.method == "GET" and "/manifests/" in r.path and r.status == 200]
+    blobs = [r for r in fetched if r.method == "GET" and "/blobs/" in r.path and r.status == 200]
+    assert manifests and blobs, f"the registry's log shows no manifest and blob fetch of {repo}"
+    by_cli = [r.agent for r in fetched if r.agent.startswith("Docker-Client/")]
+    assert not by_cli, f"the CLI, not the daemon, made registry requests for the pull: {by_cli[:2]}"
+    engine_version = engine.version()["Version"]
+    if any(r.agent.startswith("docker/") for r in fetched):  # dockerd names the client it pulls for
         not_daemon = [r.agent for r in fetched if not r.agent.startswith(f"docker/{engine_version}")]
         assert not not_daemon, f"registry requests not made by the daemon (docker/{engine_version}): {not_daemon[:2]}"
         assert all("UpstreamClient(" in r.agent for r in fetched), \

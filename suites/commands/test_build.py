@@ -10,6 +10,7 @@ import json
 import re
 
 from fixtures.core import evidence
+from fixtures.engine.image_refs import normalize_ref
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 
@@ -52,7 +53,10 @@ def test_build_tags_the_image(friendlyname_builds, engine, resources, run_contai
                                      "base layers": base_layers})
     assert built is None or image.id == built, \
         f"{plan.name} names {image.id[7:19]}, not the image the build made ({built[7:19]})"
-    assert f"{plan.name}:latest" in image.tags, f"the built image is tagged {image.tags}, not {plan.name}:latest"
+    # By meaning: Podman spells the same name in full (docker.io/library/friendlyname:latest).
+    wanted = normalize_ref(f"{plan.name}:latest")
+    assert wanted in {normalize_ref(tag) for tag in image.tags}, \
+        f"the built image is tagged {image.tags}, not {plan.name}:latest"
     assert all(labels.get(k) == v for k, v in wanted_labels.items()), \
         f"the image tagged {plan.name} lacks this build's labels: {labels}"
     assert config.get("Cmd") == json.loads(_dockerfile_instruction("CMD")), \

@@ -20,6 +20,7 @@ from fixtures.core.applicability import not_run
 from fixtures.core.stats import Distribution
 from fixtures.core.waiting import wait_until
 from fixtures.engine.cli import CliResult
+from fixtures.engine.netns import engine_network
 from fixtures.images.friendlyname import CONTEXT
 from fixtures.ledger.marks import claim
 from fixtures.network.carrier import measure_path
@@ -197,7 +198,11 @@ def _assert_refused_as_taken(result: CliResult, port: int) -> None:
 
 
 def _assert_nothing_half_created(engine, resources, keep: set[str]) -> None:
-    """No container of the failed run runs; one left in "created" holds no process or endpoint."""
+    """No container of the failed run runs; one left in "created" holds no process or endpoint.
+
+    The ports it lists are evidence only: Podman lists a created container's configured ports
+    in ``NetworkSettings.Ports``, bound or not. Whether the port is still held is judged by
+    binding it (the callers do), not by the listing."""
     left = [c for c in resources.containers() if c not in keep]
     states = {}
     for container in left:
@@ -212,8 +217,8 @@ def _assert_nothing_half_created(engine, resources, keep: set[str]) -> None:
     for name, state in states.items():
         assert state["Status"] == "created" and not state["Pid"], \
             f"the failed run left container {name} {state['Status']} (pid {state['Pid']})"
-        assert not state["endpoints"] and not state["ports"], \
-            f"the failed run left container {name} half-created: endpoints {state['endpoints']}, ports {state['ports']}"
+        assert not state["endpoints"], \
+            f"the failed run left container {name} half-created: endpoints {state['endpoints']}"
 
 
 @claim("CMD-2")
@@ -222,8 +227,8 @@ def test_port_held_by_a_host_process_fails_cleanly(labelled_cli, engine, resourc
     when a host process already holds HOST.
 
     A socket of this test listens on HOST. The run must fail with an error naming HOST as
-    taken; no container of it may run, one left in "created" must hold no process, network
-    endpoint or port; and HOST must be free again once the test's socket closes. Needs the
+    taken; no container of it may run, one left in "created" must hold no process or network
+    endpoint; and HOST must be free again once the test's socket closes. Needs the
     engine's own host: not run otherwise.
     """
     if not engine_target.is_local:
@@ -239,13 +244,15 @@ def test_port_held_by_a_host_process_fails_cleanly(labelled_cli, engine, resourc
 
 
 @claim("CMD-2")
-def test_port_held_by_a_container_fails_cleanly(labelled_cli, engine, resources, friendlyname, reach):
+def test_port_held_by_a_container_fails_cleanly(labelled_cli, engine, resources, friendlyname, reach,
+                                                engine_target):
     """``docker run -d -p HOST:80`` MUST fail with a clear error when another container
     publishes HOST, and the first container MUST keep serving.
 
     A first container publishes HOST; a second run on HOST must fail with an error naming
     HOST as taken, leave no container of it running (one in "created" holds no process,
-    endpoint or port), and the first container must still run and serve its page on HOST.
+    endpoint), and the first container must still run and serve its page on HOST. On the
+    engine's own host, HOST must be free once the first container stops.
     """
     port = free_tcp_port()
     first = _run_detached(labelled_cli, "-p", f"{port}:80", friendlyname.name)
@@ -254,6 +261,12 @@ def test_port_held_by_a_container_fails_cleanly(labelled_cli, engine, resources,
     _assert_nothing_half_created(engine, resources, {first})
     assert engine.api.inspect_container(first)["State"]["Running"], "the first container stopped"
     _assert_serves_the_page(reach, port)
+    if engine_target.is_local:
+        # Once the first container stops, nothing may hold HOST: the failed run's container
+        # must not have bound it.
+        engine.api.stop(first, timeout=5)
+        wait_until(lambda: tcp_port_free(port), timeout=30, what=f"host port {port} to be free once its first "
+                   "container stopped (the failed run must hold nothing)")
 
 
 @pytest.mark.quiet
@@ -263,7 +276,8 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
 
     Runs an echo server with ``docker run -d -p HOST:7`` and measures
     ``port_mapping_rtt_samples`` one-line round trips on one TCP connection each: directly
-    to the container's IP, through the mapping on 127.0.0.1, and through the mapping on
+    to the container's IP (unless that IP is in the engine's own network namespace, as a
+    rootless engine's is), through the mapping on 127.0.0.1, and through the mapping on
     the host's other address. For each mapped path it records which carrier took the
     connection (a ``docker-proxy`` socket accepting it, or a DNAT rule whose packet counter
     grew). Every echo must come back intact, and the p50 round trip through each mapping
@@ -279,7 +293,14 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
     networks = settings["Networks"]
     direct_ip = next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
     samples, warmup = thresholds.port_mapping_rtt_samples, 10
-    paths = {"direct": (direct_ip, 7, False), "mapped via 127.0.0.1": ("127.0.0.1", port, True)}
+    paths = {"mapped via 127.0.0.1": ("127.0.0.1", port, True)}
+    # An engine in a network namespace of its own (a rootless dockerd) has its container IPs
+    # there only: on the host, that address is nobody's or another engine's container.
+    _, shares_our_network = engine_network(engine_target.url)
+    if shares_our_network is not False:
+        paths = {"direct": (direct_ip, 7, False), **paths}
+    else:
+        evidence.figure("rtt p50 direct", "not measured: the container's IP is in the engine's own network namespace")
     other = non_loopback_address()
     if other:
         paths[f"mapped via {other}"] = (other, port, True)
@@ -298,12 +319,12 @@ def test_port_mapping_carrier_and_rtt(labelled_cli, engine, alpine_image, engine
     evidence.as_json("round trips", {"summary": summary,
                                      "samples_ms": {n: s.rtts_ms for n, s in measured.items()}})
     limit = thresholds.port_mapping_rtt_p50_max_ms
-    direct_p50 = summary["direct"]["rtt"]["p50"]
+    direct = f"{summary['direct']['rtt']['p50']:.3f} ms direct" if "direct" in summary else "no direct path"
     for name, entry in summary.items():
         assert entry["echoed intact"], f"the echo through {name} came back altered"
         if name == "direct":
             continue
         p50 = entry["rtt"]["p50"]
         assert p50 <= limit, (f"round trip through the mapping ({name}, {entry['carrier']}) has p50 "
-                              f"{p50:.3f} ms against {direct_p50:.3f} ms direct, over "
+                              f"{p50:.3f} ms against {direct}, over "
                               f"port_mapping_rtt_p50_max_ms = {limit}")

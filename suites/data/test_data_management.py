@@ -8,12 +8,17 @@ by the object still being there, never by the engine's wording.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from fixtures.core import evidence
 from fixtures.core.applicability import not_run
+from fixtures.engine.netns import engine_uid
 from fixtures.inspection import mountinfo, objects
 from fixtures.ledger.marks import claim
 
@@ -66,15 +71,29 @@ def test_named_volume_outlives_its_container(labelled_cli, engine, resources, vo
 
 
 @claim("DATA-1")
-def test_bind_mount_is_seen_from_both_sides(labelled_cli, alpine_image, engine_target, tmp_path):
+def test_bind_mount_is_seen_from_both_sides(labelled_cli, alpine_image, engine_target, tmp_path, run, request):
     """A bind mount MUST show the host's files in the container and the container's on the host.
 
     The host writes a nonce into a directory of this test, which ``docker run -v DIR:/mnt``
     binds: the container must read that nonce, and a file the container writes there must
     be read back on the host. Needs a directory on the engine's host: not run otherwise.
+    An engine that runs as another user (rootless) gets a directory of its own user, made
+    and recorded by the run, since it cannot enter the run's private temporary directory.
     """
     if not engine_target.is_local:
         not_run("a bind mount needs a directory on the engine's host")
+    owner = engine_uid(engine_target.url)
+    if owner is not None and owner != os.geteuid():
+        tmp_path = Path(tempfile.mkdtemp(prefix="dcf-bind-"))
+        key = f"bind-{run.identity.worker}-{tmp_path.name}"
+        run.run_dir.record("tree", key, path=str(tmp_path))
+
+        def remove(path=tmp_path, key=key):
+            shutil.rmtree(path)
+            run.run_dir.forget("tree", key)
+
+        request.addfinalizer(remove)
+        os.chown(tmp_path, owner, -1)
     from_host, from_container = secrets.token_hex(8), secrets.token_hex(8)
     (tmp_path / "from-host").write_text(from_host + "\n")
     result = _sh(labelled_cli, alpine_image.ref, "-v", f"{tmp_path}:/mnt",

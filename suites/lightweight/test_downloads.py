@@ -85,9 +85,11 @@ def test_push_sends_only_new_layers(resources, alpine_image, registry, pytestcon
 
     Builds two images FROM the Alpine base, each with one new layer of random bytes, and
     pushes the first to one repository and then the second to another of the run's
-    registry. For the second push, the engine's progress stream MUST report every base
-    layer as "Layer already exists" or "Mounted from", never "Pushed", and the registry's
-    access log (when the run started the registry) MUST show no upload of a base blob.
+    registry. For the second push, the registry's access log (when the run started the
+    registry) MUST show no upload of a base blob, and the engine's progress stream MUST
+    never report one as "Pushed". Without the access log, the progress stream MUST report
+    every base layer as "Layer already exists" or "Mounted from" (engines word progress
+    differently: with the log, its wording is evidence only).
     Blob counts and the bytes sent and saved are attached.
     """
     api = resources.client.api
@@ -106,7 +108,9 @@ def test_push_sends_only_new_layers(resources, alpine_image, registry, pytestcon
     for layer, diff_id in zip(layers, second.diff_ids):
         layer["stream"] = progress.get(short(diff_id), [])
         layer["sent"] = any_status(layer["stream"], PUSH_SENT) or bool(log and layer["blob"] in log.uploaded)
-        layer["skipped"] = any_status(layer["stream"], PUSH_SKIPPED)
+        # The registry's log, when there is one, decides: Podman's progress never says
+        # "Layer already exists"; a blob the manifest lists that was not uploaded was there.
+        layer["skipped"] = any_status(layer["stream"], PUSH_SKIPPED) or bool(log and layer["blob"] not in log.uploaded)
     _report(pytestconfig, "LW-7-push", layers, log, stream_lines, "sent")
     _only_new_layers_moved(layers, "sent", "skipped", moved_again="pushing a second image with the same base sent",
                            transfer="push", already="already in the registry")
