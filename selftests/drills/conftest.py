@@ -34,18 +34,8 @@ from fixtures.run.rundir import RunDir
 from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import PROJECT, RUN_ROOT
 
-THOROUGH = os.environ.get("CONFORMANCE_SELFTEST_THOROUGH") == "1"
 FIGURES_DIR = PROJECT / "reports" / "drills"
 _FIGURES = pytest.StashKey[dict]()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if THOROUGH:
-        return
-    slow = [item for item in items if item.get_closest_marker("thorough")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item not in slow]
 
 
 @pytest.fixture
