@@ -13,6 +13,7 @@ pytest_plugins = [
     "fixtures.session.engine_lost",  # an engine that goes away: broken tests, the rest not run, no hang
     "fixtures.session.scheduling",  # a fleet run: each xdist worker keeps to one target
     "fixtures.engine.plugin",  # engine, docker_cli, engine_host fixtures
+    "fixtures.engine.second",  # second_engine: --second-engine, or a private Podman service
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...
     "fixtures.resources.labelled_cli",  # labelled_cli: the docker CLI, labelling and adopting what it makes
     "fixtures.run.hypothesis_profiles",  # Hypothesis profiles (ci, thorough) for the stateful checks

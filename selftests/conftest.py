@@ -34,12 +34,12 @@ RUN_ROOT = Path("/var/tmp/docker-conformance")
 # Everything the self-tests create themselves carries this label (never conformance.run,
 # which belongs to suite runs).
 SELFTEST_LABEL = "conformance.selftest.owner"
-# Tests marked ``thorough`` (slow drills, the fleet's full CI-matrix comparison) run only with
-# CONFORMANCE_SELFTEST_THOROUGH=1: they would take ./selftest past its CI budget.
 THOROUGH = os.environ.get("CONFORMANCE_SELFTEST_THOROUGH") == "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``thorough`` self-tests (slow drills, engines, the fleet's fuller drill) unless
+    CONFORMANCE_SELFTEST_THOROUGH=1: they would take ./selftest past CI's budget."""
     if THOROUGH:
         return
     slow = [item for item in items if item.get_closest_marker("thorough")]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.core.exitcodes import Exit
-from fixtures.core.waiting import wait_until
+from fixtures.core.waiting import Unrecoverable, wait_until
 from fixtures.run.identity import RUN
 from selftests.conftest import PROJECT, RUN_ROOT, leftovers
 
@@ -53,10 +53,12 @@ def test_a_killed_run_is_cleaned_up_by_the_next(suite, real_client, faulty_engin
     # Starts are held back, so the victim is caught with a created container, every time.
     stalled = faulty_engine("delay-start=600")
     argv = [str(PROJECT / "conformance"), "--engine", stalled.url, "--reports-dir",
-            str(tmp_path / "killed"), "--no-html", "-k", "test_runtime_is_not_a_vm"]
+            str(tmp_path / "killed"), "--no-html", "-k", "test_container_process_is_a_host_process"]
     victim = subprocess.Popen(argv, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def victims_container():
+            if victim.poll() is not None:
+                raise Unrecoverable(f"the victim run ended (exit {victim.returncode}) before it made a container")
             found = real_client.api.containers(all=True, filters={"label": [RUN]})
             return [c for c in found if c["Labels"].get("conformance.owner-pid") == str(victim.pid)]
         found = wait_until(victims_container, timeout=120, what="the victim run's container")

@@ -28,7 +28,7 @@ from typing import Iterator
 import docker
 import yaml
 
-from fixtures.engine import netns, sandbox
+from fixtures.engine import own_netns, sandbox
 from fixtures.engine.target import connect
 from fixtures.host import snapshot as host_snapshot
 from fixtures.images.provision import ALPINE, NGINX, provision
@@ -48,7 +48,7 @@ LABEL = "conformance.selftest.owner"
 class FleetHost:
     name: str
     engine: sandbox.SandboxEngine
-    namespace: netns.Netns
+    namespace: own_netns.Netns
     url: str  # tcp://ADDRESS:2376, TLS
 
     def client(self, tls) -> docker.DockerClient:
@@ -132,7 +132,7 @@ def simulated_fleet(names: list[str], daemon_configs: dict[str, dict] | None = N
 
 
 def _build(run_dir: RunDir, names: list[str], daemon_configs: dict[str, dict], preload: bool) -> SimulatedFleet:
-    bridge = "dcf" + netns.names_for(run_dir.identity.run_id, "bridge")[0].removeprefix("dcf-")
+    bridge = "dcf" + own_netns.names_for(run_dir.identity.run_id, "bridge")[0].removeprefix("dcf-")
     subnet, _block = sandbox.make_bridge(run_dir, bridge, "engine")
     gateway = str(next(subnet.hosts()))
     ca = FleetCA(run_dir.sub("tls"))
@@ -145,7 +145,7 @@ def _build(run_dir: RunDir, names: list[str], daemon_configs: dict[str, dict], p
     labels = {LABEL: run_dir.identity.run_id}
 
     def host(index: int, name: str) -> FleetHost:
-        space = netns.create(run_dir, name, bridge, subnet, index + 1)
+        space = own_netns.create(run_dir, name, bridge, subnet, index + 1)
         tls = ca.issue(name, server_ip=space.address)
         config = {"insecure-registries": [registry.address], **daemon_configs.get(name, {})}
         engine = sandbox.start(run_dir, f"fleet-{name}", netns=space, tls_server=tls, daemon_config=config,

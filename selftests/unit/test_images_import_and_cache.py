@@ -6,14 +6,17 @@ import pytest
 
 from fixtures.images.cache_location import default_cache_dir
 from fixtures.images.errors import OfflineBuildError
-from fixtures.images.import_changes import import_changes, label_change, split_changes
+from fixtures.images.import_changes import import_changes, label_changes, split_changes
 from fixtures.images.offline.tar_cache import cached_tar
 
 
-def test_labels_become_one_quoted_label_instruction():
-    assert label_change({}) is None
-    assert label_change({"b": "two words", "a": 'say "hi"'}) == 'LABEL "a"="say \\"hi\\"" "b"="two words"'
-    assert import_changes(('CMD ["/bin/sh"]',), {"k": "v"}) == ['CMD ["/bin/sh"]', 'LABEL "k"="v"']
+def test_each_label_becomes_one_quoted_label_instruction():
+    """One key per LABEL: Podman 4.3 read a multi-key LABEL at import as one label."""
+    assert label_changes({}) == []
+    assert label_changes({"b": "two words", "a": 'say "hi"'}) == ['LABEL "a"="say \\"hi\\""',
+                                                                  'LABEL "b"="two words"']
+    assert import_changes(('CMD ["/bin/sh"]',), {"k": "v", "j": "w"}) == [
+        'CMD ["/bin/sh"]', 'LABEL "j"="w"', 'LABEL "k"="v"']
     assert import_changes(('CMD ["/bin/sh"]',), {}) == ['CMD ["/bin/sh"]']
 
 

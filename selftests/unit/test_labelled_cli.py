@@ -16,7 +16,7 @@ from fixtures.run.identity import RunIdentity
 
 IDENTITY = RunIdentity("run-1", "gw0", "host", 1, "1")
 TEST = "suites/x.py::test_y[CMD-1]"
-OURS = {L.RUN: "run-1", L.TEST: TEST}
+OURS = IDENTITY.labels(TEST)
 CONTAINER = "c" * 64
 
 
@@ -98,8 +98,8 @@ def test_what_a_failed_or_timed_out_call_made_is_adopted(api):
     assert tracker.containers() == [CONTAINER]
 
 
-def test_only_objects_with_both_labels_are_adopted(api):
-    other_test = {L.RUN: "run-1", L.TEST: "suites/x.py::test_z[CMD-2]"}
+def test_only_objects_of_this_test_are_adopted(api):
+    other_test = IDENTITY.labels("suites/x.py::test_z[CMD-2]")
     api.held["volumes"] = [{"Name": "ours", "Labels": OURS}, {"Name": "theirs", "Labels": other_test},
                            {"Name": "unlabelled", "Labels": None}]
     cli, _, tracker = _cli(api, _result(()))
