@@ -128,3 +128,11 @@ def test_merge_rewrites_a_runs_results_as_a_fleet_hosts(tmp_path):
 def test_merge_refuses_what_is_not_a_run(tmp_path, capsys):
     assert merge.main(["--reports-dir", str(tmp_path / "out"), str(tmp_path)]) == 4
     assert "no summary.json" in capsys.readouterr().err
+
+
+def test_an_unreachable_host_does_not_make_every_claim_differ():
+    hosts = {"a": _host({"LW-1": "pass", "LW-2": "pass"}), "c": _host({"LW-1": "fail", "LW-2": "pass"}, code=1),
+             "gone": _host({"LW-1": "not run", "LW-2": "not run"}, code=11)}
+    data = fleet_summary.build(hosts, run={"id": "r"}, meaning={}, unreachable={"gone": "unreachable: no answer"})
+    assert [row["id"] for row in data["matrix"] if not row["agree"]] == ["LW-1"]
+    assert data["exit_code"] == 11
