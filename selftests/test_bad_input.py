@@ -15,7 +15,7 @@ def _one_clear_line(run) -> str:
     assert "Traceback" not in text, run.describe()
     # Lines about cleaning up after other, crashed runs are news about those runs, not this error.
     context = ("usage:", "  inifile:", "  rootdir:", "docker-conformance: cleaned up after crashed run",
-               "docker-conformance: removed resources of crashed earlier runs")
+               "docker-conformance: removed resources of crashed earlier runs", "docker-conformance: crashed run ")
     lines = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(context)
              and not line.startswith("ERROR: usage:")]
     assert len(lines) == 1, f"expected one line of error, got:\n{run.stderr}"
