@@ -1,5 +1,5 @@
 """A simulated fleet on this one machine: N dockerd "hosts", each a sandbox engine in a network
-namespace of its own (``fixtures/engine/netns.py``), on a veth pair to a bridge of the fleet's
+namespace of its own (``fixtures/engine/own_netns.py``), on a veth pair to a bridge of the fleet's
 own, with its own address, data-root, exec-root, pidfile and bridge, listening on
 ``tcp://ADDRESS:2376`` with TLS (a CA and certificates made for the fleet, ``certs.py``).
 
