@@ -11,6 +11,7 @@ pytest_plugins = [
     "fixtures.session.lifecycle",  # the run: settings, engine target or sandbox, reaping, snapshots
     "fixtures.session.plugin",  # run, engine_target, engine_facts, run_images, registry_service
     "fixtures.session.engine_lost",  # an engine that goes away: broken tests, the rest not run, no hang
+    "fixtures.session.scheduling",  # a fleet run: each xdist worker keeps to one target
     "fixtures.engine.plugin",  # engine, docker_cli, engine_host fixtures
     "fixtures.engine.second",  # second_engine: --second-engine, or a private Podman service
     "fixtures.resources.plugin",  # labelled factories: run_container, create_volume, ...

@@ -34,13 +34,11 @@ RUN_ROOT = Path("/var/tmp/docker-conformance")
 # Everything the self-tests create themselves carries this label (never conformance.run,
 # which belongs to suite runs).
 SELFTEST_LABEL = "conformance.selftest.owner"
-
-
 THOROUGH = os.environ.get("CONFORMANCE_SELFTEST_THOROUGH") == "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the ``thorough`` self-tests (slow drills and engines) unless
+    """Deselect the ``thorough`` self-tests (slow drills, engines, the fleet's fuller drill) unless
     CONFORMANCE_SELFTEST_THOROUGH=1: they would take ./selftest past CI's budget."""
     if THOROUGH:
         return

@@ -15,7 +15,7 @@ def _one_clear_line(run) -> str:
     assert "Traceback" not in text, run.describe()
     # Lines about cleaning up after other, crashed runs are news about those runs, not this error.
     context = ("usage:", "  inifile:", "  rootdir:", "docker-conformance: cleaned up after crashed run",
-               "docker-conformance: removed resources of crashed earlier runs")
+               "docker-conformance: removed resources of crashed earlier runs", "docker-conformance: crashed run ")
     lines = [line for line in run.stderr.splitlines() if line.strip() and not line.startswith(context)
              and not line.startswith("ERROR: usage:")]
     assert len(lines) == 1, f"expected one line of error, got:\n{run.stderr}"
@@ -101,3 +101,39 @@ def test_image_no_source_can_provide(suite):
 def test_no_tests_selected_is_not_success(suite):
     run = suite("-k", "no_test_is_called_this")
     assert run.exit_code == Exit.NO_TESTS, run.describe()
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("targets: [\n", "not YAML"),
+    ("hosts: []\n", "needs a non-empty list under 'targets:'"),
+    ("targets:\n  - name: a\n    url: unix:///x.sock\n    color: red\n", "unknown field(s) color"),
+    ("targets:\n  - name: a\n    url: unix:///x.sock\n  - name: a\n    url: unix:///y.sock\n", "given twice"),
+    ("targets:\n  - name: 'a b'\n    url: unix:///x.sock\n", "must be letters, digits"),
+    ("targets:\n  - name: a\n    url: http://x:80\n", "is not a unix://, tcp:// or ssh:// URL"),
+    ("targets:\n  - name: a\n    url: unix:///x.sock\n    tls: {ca: c, cert: c, key: k}\n", "tls is for tcp://"),
+    ("targets:\n  - name: a\n    url: tcp://10.0.0.7:2376\n    tls: {ca: missing.pem, cert: c, key: k}\n",
+     "is not a file"),
+], ids=["not-yaml", "no-list", "unknown-field", "name-twice", "bad-name", "bad-url", "tls-on-unix", "tls-missing"])
+def test_bad_targets_file(suite, tmp_path, text, fragment):
+    targets = tmp_path / "fleet.yaml"
+    targets.write_text(text)
+    run = suite("--targets", str(targets), engine="")
+    _one_clear_line(run)
+    assert run.exit_code == Exit.USAGE, run.describe()
+    assert fragment in run.stderr, run.describe()
+    assert run.summary is None
+
+
+def test_engine_and_targets_together(suite, tmp_path):
+    targets = tmp_path / "fleet.yaml"
+    targets.write_text("targets:\n  - name: a\n    url: unix:///x.sock\n")
+    run = suite("--targets", str(targets))  # the runner names an --engine too
+    _one_clear_line(run)
+    assert run.exit_code == Exit.USAGE and "not both" in run.stderr, run.describe()
+
+
+def test_one_hosts_for_a_fleet(suite, tmp_path):
+    run = suite("--engine", f"a=unix://{tmp_path}/a.sock", "--engine", f"b=unix://{tmp_path}/b.sock",
+                "--hosts", "local://", engine="")
+    _one_clear_line(run)
+    assert run.exit_code == Exit.USAGE and "each target its hosts" in run.stderr, run.describe()

@@ -34,7 +34,6 @@ from fixtures.run.rundir import RunDir
 from fixtures.session.lifecycle import UNDOERS
 from selftests.conftest import PROJECT, RUN_ROOT
 
-THOROUGH = os.environ.get("CONFORMANCE_SELFTEST_THOROUGH") == "1"
 FIGURES_DIR = PROJECT / "reports" / "drills"
 _FIGURES = pytest.StashKey[dict]()
 

@@ -60,7 +60,8 @@ def test_run_maps_host_port_4000(friendlyname, docker_cli, engine, resources, ru
     the container's id: the container is found, and adopted, by this test's labels.)
     """
     host = published_host(engine_target.url)
-    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local) as port:
+    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local,
+                         engine_target.machine) as port:
         evidence.figure("host port", port.describe())
         args = ("run", *resources.label_flags(), "-p", f"{port.port}:80", friendlyname.name)
         with AttachedCommand(docker_cli, *args) as attached:
@@ -103,7 +104,8 @@ def test_run_detached_returns_at_once(friendlyname, labelled_cli, engine, resour
     """
     host = published_host(engine_target.url)
     limit = thresholds.detached_run_max_s
-    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local) as port:
+    with named_host_port(run.run_dir.path.parent, DOCUMENT_PORT, engine, engine_target.is_local,
+                         engine_target.machine) as port:
         evidence.figure("host port", port.describe())
         try:
             result = labelled_cli.create("run", "-d", "-p", f"{port.port}:80", friendlyname.name,
