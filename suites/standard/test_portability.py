@@ -13,19 +13,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 
 import pytest
 from docker.errors import NotFound
 
 from fixtures.core import evidence
-from fixtures.core.applicability import not_run
-from fixtures.engine import podman
 from fixtures.engine.facts import engine_name
-from fixtures.engine.target import connect, negotiate, probe
 from fixtures.ledger.marks import claim
-from fixtures.run.once import once_per_run
-from fixtures.run.options import settings
 
 # The image's own content and config, not the files each engine provides by design
 # (/etc/hostname, /etc/hosts, /etc/resolv.conf): those differ between engines on purpose
@@ -42,26 +36,6 @@ USER 1234
 CMD {command}
 """
 CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "User")
-
-
-@pytest.fixture(scope="session")
-def second_engine(pytestconfig, run):
-    """The docker SDK client of the second engine, and how it was obtained."""
-    url = settings(pytestconfig).second_engine
-    origin = "--second-engine"
-    if not url:
-        if not shutil.which("podman"):
-            not_run("no second engine: pass --second-engine URL, or install podman for a "
-                        "private Podman service")
-        started = once_per_run(run, "podman", lambda: podman.start(run.run_dir),
-                               expected=(podman.PodmanUnavailable, podman.PodmanNotInstalled, OSError))
-        url, origin = started["url"], f"private Podman {started['version']} service"
-    api, reason = probe(url)
-    if api is None:
-        pytest.fail(f"the second engine {url} does not answer: {reason}")
-    client = connect(url, negotiate(api))
-    yield client, origin
-    client.close()
 
 
 @pytest.fixture(scope="session")
