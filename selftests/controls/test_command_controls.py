@@ -138,6 +138,7 @@ CLI_SUITES = (CMD, "suites/data", "suites/getting_started", "suites/engine", "su
 
 
 @pytest.mark.not_a_control
+@pytest.mark.thorough  # the runtime-fails drill checks the same leftovers in every ./selftest
 def test_nothing_is_left_on_an_engine_whose_runtime_refuses_every_container(suite, faulty_engine, real_client):
     """On an engine whose runtime refuses every container, each failed ``docker run`` leaves a
     container in "created"; the suites adopt it by label after every CLI call and remove it,

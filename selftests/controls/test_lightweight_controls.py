@@ -118,11 +118,13 @@ FLATTENED = Control(
             "test_derived_image_shares_base_bytes[LW-6]": "a copy of the base"})
 
 
-def test_disk_checks_fail_where_every_layer_is_a_copy(suite, real_client):
+def test_disk_checks_fail_where_every_layer_is_a_copy(suite, real_client, selftest_labels):
     """vfs stores each layer as a full copy of the layers below it, and reports its size as
     its changes only: LW-6's disk reading must catch the copies, and LW-5's stored-once case,
-    which reads overlay2's directories, is not run there (the claim partial, never a pass)."""
+    which reads overlay2's directories, is not run there (the claim partial, never a pass).
+    The images the run needs are loaded first, not built offline on vfs (minutes of copies)."""
     with weakened_daemon("vfs", {"storage-driver": "vfs"}) as daemon:
+        preload_images(daemon.url, selftest_labels)
         run = check_control(suite, VFS, real_client, engine=daemon.url)
     stored_once = [t for n, t in run.tests().items() if "test_shared_layer_is_stored_once" in n]
     assert [t["outcome"] for t in stored_once] == ["not run"], run.describe()

@@ -10,6 +10,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from fixtures.core.exitcodes import Exit
@@ -111,6 +112,7 @@ class Observer:
                         self.problems.add(f"world-writable socket {path} ({stat.filemode(mode)})")
 
 
+@pytest.mark.thorough
 def test_a_run_exposes_nothing_and_leaves_nothing_on_its_host(drill_dir, figures):
     """While a run on its own sandbox engine goes on, its registry listens on loopback only
     and asks for credentials, none of its services listens beyond loopback and none of its

@@ -115,6 +115,7 @@ def _checkout_for(user: pwd.struct_passwd) -> tuple[Path, str]:
                       "cannot read, so the user got a venv of the system's Python with the same packages")
 
 
+@pytest.mark.thorough
 def test_a_user_in_the_docker_group_runs_the_suite(real_engine, docker_group_user, drill_dir, figures):
     """A user in the ``docker`` group, not root, runs ``./conformance`` on a machine where
     everything is installed: it works (a verdict, every report, no check failing for want of
