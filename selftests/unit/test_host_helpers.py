@@ -89,3 +89,19 @@ def test_settings_come_from_flags_then_daemon_json_then_defaults():
     assert settings.values("log-opt")[0] == ["max-size=10m"]
     assert [daemon_settings.as_bool(v) for v in ("true", "1", True, "false", "0", False)] == \
         [True, True, True, False, False, False]
+
+
+def test_a_rootless_dockerds_configuration_home_is_read_and_nothing_else_kept():
+    rootless = b"HOME=/home/rl\0ROOTLESSKIT_STATE_DIR=/tmp/rk\0SECRET=x\0"
+    assert daemon_process.rootless_config_home(rootless) == "/home/rl/.config"
+    assert daemon_process.rootless_config_home(rootless + b"XDG_CONFIG_HOME=/cfg\0") == "/cfg"
+    assert daemon_process.rootless_config_home(b"HOME=/root\0PATH=/bin\0") is None
+
+
+def test_a_rootless_dockerd_reads_its_users_daemon_json(tmp_path):
+    class Host:
+        def file(self, path):
+            return type("F", (), {"exists": False})()
+    assert daemon_settings.read(Host(), ("dockerd",), "/home/rl/.config").file_path == "/home/rl/.config/docker/daemon.json"
+    assert daemon_settings.read(Host(), ("dockerd",)).file_path == "/etc/docker/daemon.json"
+    assert daemon_settings.read(Host(), ("dockerd", "--config-file", "/x.json"), "/h").file_path == "/x.json"

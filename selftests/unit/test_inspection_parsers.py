@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.inspection import attempt, cgroups, environment, mount_walk, mountinfo, proc_status, syscall_probe
+from fixtures.inspection import attempt, cgroups, environment, mount_walk, mountinfo, proc_status, socket_access
 from fixtures.inspection import capabilities as caps
-from fixtures.inspection import uid_map
+from fixtures.inspection import syscall_probe, uid_map
 from fixtures.inspection.architecture import kernel_name
 from fixtures.inspection.probe import ProbeFailed, completed
 
@@ -128,3 +128,38 @@ def test_unexplained_variables_and_those_from_the_host():
     extra = environment.unexplained(inside, ["IMG=1"], {"ASKED": "2"})
     assert extra == {"LEAK": "x", "ODD": "y"}
     assert environment.matching_host(extra, {"LEAK": "x", "ODD": "other"}) == ["LEAK"]
+
+
+def _socket(mode: int, owner="root", uid=0, group="docker", gid=999, members=(), engine_uid=0):
+    return socket_access.SocketAccess(path="/run/docker.sock", mode=mode, owner=owner, uid=uid, group=group,
+                                      gid=gid, group_members=tuple(members), engine_uid=engine_uid)
+
+
+@pytest.mark.parametrize("access, weak", [
+    (_socket(0o660, members=("ops",)), []),  # dockerd's default: root:docker 0660
+    (_socket(0o600, group="staff", members=("ann",)), []),  # the group may not write: fewer privileges
+    (_socket(0o1660, owner="rl", uid=1001, group="100999", gid=100999, engine_uid=1001), []),  # rootless
+    (_socket(0o666, group="root", gid=0), ["bits 0006 are beyond 0660"]),
+    (_socket(0o662), ["bits 0002 are beyond 0660"]),
+    (_socket(0o660, owner="bob", uid=1002), ["owned by bob, neither root nor the user the engine runs as"]),
+    (_socket(0o660, owner="bob", uid=1002, engine_uid=None),
+     ["owned by bob, not root, and the user the engine runs as is not known"]),
+    (_socket(0o660, group="staff", gid=50, members=("ann", "bob")),
+     ["group staff (ann, bob) is neither root nor docker"]),
+])
+def test_socket_access_is_judged_by_who_can_connect(access, weak):
+    assert access.weaknesses() == weak
+
+
+def test_socket_access_says_who_can_connect():
+    assert "every local user" in _socket(0o666).describe()
+    assert "its owner and root only" in _socket(0o600).describe()
+    assert "members of group staff (ann)" in _socket(0o660, group="staff", members=("ann",)).describe()
+
+
+def test_group_members_are_listed_and_primary_users_added():
+    passwd = "root:x:0:0::/root:/bin/sh\nann:x:1000:1000::/home/ann:/bin/sh\nbob:x:1001:50::/home/bob:/bin/sh\n"
+    assert socket_access.group_members(50, "staff:x:50:ann\n", passwd) == ("ann", "bob")
+    assert socket_access.group_members(100999, "", passwd) == ()
+    with pytest.raises(ValueError):
+        socket_access.group_members(50, "garbage\n", passwd)

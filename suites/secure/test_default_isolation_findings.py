@@ -24,8 +24,8 @@ import uuid
 
 from fixtures.core import evidence
 from fixtures.host.daemon_process import EngineProcess, engine_endpoint
-from fixtures.inspection import proc_status, uid_map
-from fixtures.inspection.probe import completed
+from fixtures.inspection import proc_status, socket_access, uid_map
+from fixtures.inspection.probe import ProbeFailed, completed
 from fixtures.inspection.reachability import address_on, default_network, fetch, serve_secret
 from fixtures.inspection.run_to_exit import sh
 from fixtures.ledger.marks import claim
@@ -79,8 +79,19 @@ def test_system_calls_are_filtered_by_default(engine, resources, alpine_image):
     assert hardened, f"finding (major): {found}"
 
 
-ALLOWED_SOCKET_BITS = 0o660  # owner and group read/write; nothing for others (CIS 3.15, 3.16)
-ALLOWED_SOCKET_GROUPS = ("root", "docker")
+def _socket_access(engine_host, engine_process, path: str) -> socket_access.SocketAccess:
+    socket_file = engine_host.file(path)
+    gid = socket_file.gid
+    group_entry = engine_host.run(f"getent group {gid}")
+    if group_entry.rc not in (0, 2):  # 2: no group has that gid
+        raise ProbeFailed(f"getent group {gid} exited {group_entry.rc} on the engine's host: "
+                          f"{group_entry.stderr.strip()[:200]}")
+    members = socket_access.group_members(gid, group_entry.stdout, engine_host.check_output("getent passwd"))
+    engine_uid = engine_process.uid if isinstance(engine_process, EngineProcess) else None
+    group = socket_file.group if group_entry.rc == 0 else f"{gid} (no group has that gid)"
+    return socket_access.SocketAccess(path=path, mode=socket_file.mode, owner=socket_file.user, uid=socket_file.uid,
+                                      group=group, gid=gid, group_members=members,
+                                      engine_uid=engine_uid)
 
 
 def _socket_path(engine_target, engine_process) -> str | None:
@@ -97,8 +108,11 @@ def test_api_socket_is_not_open_to_everyone(engine_target, engine_host, engine_p
     """The engine MUST NOT let everyone on its host drive it (a finding, severity major).
 
     The API socket on the engine's host (for a TLS tcp engine, the unix socket its process
-    listens on) must be owned by root, group root or docker, mode 0660 or stricter (CIS
-    3.15, 3.16): whoever can connect controls the engine. An API on TCP must use TLS.
+    listens on) must have permission bits 0660 or stricter, be owned by root or by the user
+    the engine runs as (a rootless engine's own), and let no group write to it but root,
+    docker or a group no user has (CIS 3.15, 3.16): whoever can connect controls the engine.
+    Who can connect is judged by the kernel's rules (``fixtures/inspection/socket_access.py``).
+    An API on TCP must use TLS.
     """
     url = engine_target.url
     tls = os.environ.get("DOCKER_TLS_VERIFY") not in (None, "", "0")
@@ -109,16 +123,8 @@ def test_api_socket_is_not_open_to_everyone(engine_target, engine_host, engine_p
         hardened, found = True, f"the API is reached at {url} with TLS and no unix socket of the engine was found"
         data = {"url": url}
     else:
-        socket_file = engine_host.file(path)
-        mode, user, group = socket_file.mode, socket_file.user, socket_file.group
-        who = ("every local user" if mode & 0o002 else f"members of group {group}" if mode & 0o020
-               else "its owner only")
-        found = (f"socket {path} has mode {mode:04o} ({user}:{group}): {who} can drive the engine"
-                 + (f"; bits {mode & ~ALLOWED_SOCKET_BITS:04o} are beyond 0660" if mode & ~ALLOWED_SOCKET_BITS else "")
-                 + ("" if user == "root" else f"; owned by {user}, not root")
-                 + ("" if group in ALLOWED_SOCKET_GROUPS else f"; group {group} is neither root nor docker"))
-        hardened = not mode & ~ALLOWED_SOCKET_BITS and user == "root" and group in ALLOWED_SOCKET_GROUPS
-        data = {"path": path, "mode": f"{mode:04o}", "owner": user, "group": group, "who can connect": who}
+        access = _socket_access(engine_host, engine_process, path)
+        hardened, found, data = not access.weaknesses(), access.describe(), access.evidence()
     evidence.concerns(data.get("path", ""))
     _record("socket-permissions", "major", hardened, found, data)
     assert hardened, f"finding (major): {found}"
