@@ -39,7 +39,7 @@ TEAMS = {"A": "1.0", "B": "2.0"}
 @pytest.fixture(scope="module")
 def team_images(request, engine, run, alpine_image):
     """One image per team, built once for this module, only read by its tests."""
-    tracker = Tracker(engine, run.identity, request.node.nodeid)
+    tracker = Tracker.for_shared_fixture(engine, run.identity, request.node.nodeid)
     # No build cache: each xdist worker builds these, and images that share cached parent
     # layers race when two workers remove them at once ("unrecognized image ID").
     try:

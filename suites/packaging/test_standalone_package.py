@@ -53,7 +53,7 @@ def test_runs_on_its_own(resources, alpine_image):
 @pytest.fixture(scope="module")
 def configured_image(request, engine, run, alpine_image) -> str:
     """An image with Env, Entrypoint, Cmd, WorkingDir, User and ExposedPorts set; read only."""
-    tracker = Tracker(engine, run.identity, request.node.nodeid)
+    tracker = Tracker.for_shared_fixture(engine, run.identity, request.node.nodeid)
     # No build cache: each xdist worker builds this, and images that share cached parent
     # layers race when two workers remove them at once ("unrecognized image ID").
     try:
