@@ -14,6 +14,8 @@ import json
 import shutil
 import subprocess
 
+import pytest
+
 from selftests.conftest import SELFTEST_LABEL
 
 LW2_BRIDGE = "suites/lightweight/test_start_latency.py::test_start_latency[LW-2-bridge]"
@@ -31,6 +33,10 @@ def hyperfine_median_ms(engine_url: str, label: str, json_path) -> tuple[float, 
     return result["median"] * 1000.0, " ".join(argv[:-1]) + f" '{command}'"
 
 
+# Thorough only: two timings taken minutes apart on a shared 2-core machine; in CI-like runs it
+# passed 3 times and once found them 18.0 % apart (suite 272.4 ms, hyperfine 334.5 ms) at
+# load 3.3. Speed is measured in tools/benchmark, not asserted in CI.
+@pytest.mark.thorough
 def test_suite_start_p50_agrees_with_hyperfine(suite, real_engine, selftest_labels, tmp_path):
     # ./selftest installs hyperfine; its absence is a broken set-up, not a reason to skip.
     assert shutil.which("hyperfine"), "hyperfine is not installed: run ./selftest (or tools/setup selftest)"
