@@ -5,7 +5,7 @@ Podman and the rootless dockerd are validated by one run over both
 (``./conformance --engine podman=... --engine rootless-dockerd=... -n 4``): one report whose
 summary opens with a claims x engines matrix, each engine's own verdicts under
 ``hosts/<name>/``. Every ``./selftest`` runs the smoke profile so (one check per claim, about
-2 minutes); the thorough mode (``CONFORMANCE_SELFTEST_THOROUGH=1``) runs the full profile
+3 minutes); the thorough mode (``CONFORMANCE_SELFTEST_THOROUGH=1``) runs the full profile
 (about 8 minutes, over CI's budget beside the rest) and the same dockerd on runc and on crun
 (two more full runs, about 6 minutes).
 
